@@ -1,0 +1,205 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+)
+
+// wire is the JSON shape of every message. Pointers tell a missing field from a zero value.
+type wire struct {
+	V         *int            `json:"v"`
+	Type      *string         `json:"type"`
+	Room      *string         `json:"room"`
+	Rollback  *bool           `json:"rollback"`
+	SDP       *string         `json:"sdp"`
+	Candidate json.RawMessage `json:"candidate"`
+	Peer      *bool           `json:"peer"`
+	Polite    *bool           `json:"polite"`
+	Reason    *string         `json:"reason"`
+	Code      *string         `json:"code"`
+	Message   *string         `json:"message"`
+}
+
+// Decode parses and validates one message. Its error is always an *Error whose code says what was wrong
+// (bad-message, unsupported-version or unknown-type).
+func Decode(data []byte) (Message, error) {
+	var w wire
+	if err := json.Unmarshal(data, &w); err != nil {
+		return Message{}, Errorf(CodeBadMessage, "message is not a JSON object: %v", err)
+	}
+	// Unmarshal accepts a bare null as a struct, leaving it untouched; it is not an object either.
+	if bytes.Equal(bytes.TrimSpace(data), []byte("null")) {
+		return Message{}, Errorf(CodeBadMessage, "message is not a JSON object: null")
+	}
+	if w.V == nil || *w.V != Version {
+		return Message{}, Errorf(CodeUnsupportedVersion, "protocol version must be %d", Version)
+	}
+	if w.Type == nil {
+		return Message{}, Errorf(CodeBadMessage, `message has no "type"`)
+	}
+	m := Message{Type: Type(*w.Type)}
+	decodeFields, ok := decoders[m.Type]
+	if !ok {
+		return Message{}, Errorf(CodeUnknownType, "unknown message type %q", truncate(*w.Type, 32))
+	}
+	if err := decodeFields(&w, &m); err != nil {
+		return Message{}, err
+	}
+	return m, nil
+}
+
+// decoders fills a Message's type-specific fields from the wire form, checking required fields.
+var decoders = map[Type]func(*wire, *Message) error{
+	TypeJoin: func(w *wire, m *Message) error {
+		m.Rollback = w.Rollback == nil || *w.Rollback
+		return requireString(w.Room, "room", &m.Room)
+	},
+	TypeOffer:     decodeSDP,
+	TypeAnswer:    decodeSDP,
+	TypeCandidate: decodeCandidate,
+	TypeLeave:     decodeNothing,
+	TypePing:      decodeNothing,
+	TypePong:      decodeNothing,
+	TypeWelcome: func(w *wire, m *Message) error {
+		if err := requireString(w.Room, "room", &m.Room); err != nil {
+			return err
+		}
+		if err := requireBool(w.Peer, "peer", &m.Peer); err != nil {
+			return err
+		}
+		if m.Peer {
+			return requireBool(w.Polite, "polite", &m.Polite)
+		}
+		return nil
+	},
+	TypePeerJoined: func(w *wire, m *Message) error { return requireBool(w.Polite, "polite", &m.Polite) },
+	TypePeerLeft:   func(w *wire, m *Message) error { return requireString(w.Reason, "reason", &m.Reason) },
+	TypeError: func(w *wire, m *Message) error {
+		var code string
+		if err := requireString(w.Code, "code", &code); err != nil {
+			return err
+		}
+		m.Code = Code(code)
+		if w.Message != nil {
+			m.Text = *w.Message
+		}
+		return nil
+	},
+}
+
+func decodeNothing(*wire, *Message) error { return nil }
+
+func decodeSDP(w *wire, m *Message) error {
+	if err := requireString(w.SDP, "sdp", &m.SDP); err != nil {
+		return err
+	}
+	if m.SDP == "" {
+		return Errorf(CodeBadMessage, `%s has an empty "sdp"`, m.Type)
+	}
+	return nil
+}
+
+func decodeCandidate(w *wire, m *Message) error {
+	raw := bytes.TrimSpace(w.Candidate)
+	if len(raw) == 0 {
+		return Errorf(CodeBadMessage, `candidate message has no "candidate" (use null for end of candidates)`)
+	}
+	if bytes.Equal(raw, []byte("null")) {
+		return nil
+	}
+	var c struct {
+		Candidate *string `json:"candidate"`
+		candidateOptional
+	}
+	if err := json.Unmarshal(raw, &c); err != nil {
+		return Errorf(CodeBadMessage, `"candidate" must be an object or null: %v`, err)
+	}
+	if c.Candidate == nil {
+		return Errorf(CodeBadMessage, `"candidate" object has no "candidate" string`)
+	}
+	m.Candidate = &Candidate{
+		Candidate:        *c.Candidate,
+		SDPMid:           c.SDPMid,
+		SDPMLineIndex:    c.SDPMLineIndex,
+		UsernameFragment: c.UsernameFragment,
+	}
+	return nil
+}
+
+// candidateOptional holds the optional candidate fields, embedded when decoding.
+type candidateOptional struct {
+	SDPMid           *string `json:"sdpMid"`
+	SDPMLineIndex    *uint16 `json:"sdpMLineIndex"`
+	UsernameFragment *string `json:"usernameFragment"`
+}
+
+func requireString(v *string, name string, dst *string) error {
+	if v == nil {
+		return Errorf(CodeBadMessage, "missing string field %q", name)
+	}
+	*dst = *v
+	return nil
+}
+
+func requireBool(v *bool, name string, dst *bool) error {
+	if v == nil {
+		return Errorf(CodeBadMessage, "missing boolean field %q", name)
+	}
+	*dst = *v
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// Encode returns the JSON form of m with exactly the fields its type defines.
+func Encode(m Message) ([]byte, error) {
+	out := struct {
+		V         int        `json:"v"`
+		Type      Type       `json:"type"`
+		Room      *string    `json:"room,omitempty"`
+		Rollback  *bool      `json:"rollback,omitempty"`
+		SDP       *string    `json:"sdp,omitempty"`
+		Candidate *candField `json:"candidate,omitempty"`
+		Peer      *bool      `json:"peer,omitempty"`
+		Polite    *bool      `json:"polite,omitempty"`
+		Reason    *string    `json:"reason,omitempty"`
+		Code      *Code      `json:"code,omitempty"`
+		Message   *string    `json:"message,omitempty"`
+	}{V: Version, Type: m.Type}
+	switch m.Type {
+	case TypeJoin:
+		out.Room = &m.Room
+		if !m.Rollback {
+			out.Rollback = &m.Rollback
+		}
+	case TypeOffer, TypeAnswer:
+		out.SDP = &m.SDP
+	case TypeCandidate:
+		out.Candidate = &candField{m.Candidate}
+	case TypeWelcome:
+		out.Room, out.Peer = &m.Room, &m.Peer
+		if m.Peer {
+			out.Polite = &m.Polite
+		}
+	case TypePeerJoined:
+		out.Polite = &m.Polite
+	case TypePeerLeft:
+		out.Reason = &m.Reason
+	case TypeError:
+		out.Code, out.Message = &m.Code, &m.Text
+	case TypeLeave, TypePing, TypePong:
+	default:
+		return nil, Errorf(CodeUnknownType, "cannot encode unknown message type %q", m.Type)
+	}
+	return json.Marshal(out)
+}
+
+// candField encodes a candidate that may be null (end of candidates) while still being present.
+type candField struct{ c *Candidate }
+
+func (f *candField) MarshalJSON() ([]byte, error) { return json.Marshal(f.c) }

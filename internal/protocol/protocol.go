@@ -1,0 +1,84 @@
+// Package protocol defines maju's signaling messages (version 1): their types, fields, error codes,
+// and how they are decoded and encoded. docs/protocol.md is the prose form of this package; change both
+// together. The package imports nothing of maju's.
+package protocol
+
+// Version is the protocol version this package speaks. Every message carries it in "v".
+const Version = 1
+
+// Type names a message type.
+type Type string
+
+// Message types. Clients send join, offer, answer, candidate, leave and ping; the server sends welcome,
+// peer-joined, peer-left, offer, answer, candidate, pong and error.
+const (
+	TypeJoin       Type = "join"
+	TypeOffer      Type = "offer"
+	TypeAnswer     Type = "answer"
+	TypeCandidate  Type = "candidate"
+	TypeLeave      Type = "leave"
+	TypePing       Type = "ping"
+	TypeWelcome    Type = "welcome"
+	TypePeerJoined Type = "peer-joined"
+	TypePeerLeft   Type = "peer-left"
+	TypePong       Type = "pong"
+	TypeError      Type = "error"
+)
+
+// FromClient reports whether clients may send messages of type t to the server.
+func (t Type) FromClient() bool {
+	switch t {
+	case TypeJoin, TypeOffer, TypeAnswer, TypeCandidate, TypeLeave, TypePing:
+		return true
+	}
+	return false
+}
+
+// Relayed reports whether messages of type t are passed from one seat of a room to the other.
+func (t Type) Relayed() bool {
+	return t == TypeOffer || t == TypeAnswer || t == TypeCandidate
+}
+
+// Reasons a peer left, carried by peer-left.
+const (
+	ReasonHangup       = "hangup"
+	ReasonDisconnected = "disconnected"
+)
+
+// Candidate is an ICE candidate in the shape of the browser's RTCIceCandidateInit (and pion's
+// webrtc.ICECandidateInit).
+type Candidate struct {
+	Candidate        string  `json:"candidate"`
+	SDPMid           *string `json:"sdpMid"`
+	SDPMLineIndex    *uint16 `json:"sdpMLineIndex"`
+	UsernameFragment *string `json:"usernameFragment"`
+}
+
+// Message is one decoded signaling message. Which fields matter depends on Type; docs/protocol.md
+// lists them.
+type Message struct {
+	Type Type
+
+	Room     string // join, welcome
+	Rollback bool   // join: the sender can roll back a local offer (default true)
+
+	SDP       string     // offer, answer
+	Candidate *Candidate // candidate; nil means end of all candidates (JSON null)
+
+	Peer   bool   // welcome: the other seat is taken
+	Polite bool   // welcome (when Peer), peer-joined: the receiver's role
+	Reason string // peer-left
+
+	Code Code   // error
+	Text string // error: the human-readable message
+}
+
+// Join returns a join message for room.
+func Join(room string, canRollback bool) Message {
+	return Message{Type: TypeJoin, Room: room, Rollback: canRollback}
+}
+
+// ErrorMessage returns the error message that reports err to a client.
+func ErrorMessage(err *Error) Message {
+	return Message{Type: TypeError, Code: err.Code, Text: err.Text}
+}

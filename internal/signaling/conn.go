@@ -1,0 +1,291 @@
+package signaling
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/maju-call/maju/internal/protocol"
+	"github.com/maju-call/maju/internal/room"
+)
+
+// closeGrace is how long a closing connection waits for the client to answer the close frame.
+const closeGrace = time.Second
+
+// conn is one client's WebSocket. Its reader runs on the HTTP handler goroutine and owns the fields below
+// "reader state"; its writer goroutine owns every write to the socket except the thread-safe
+// WriteControl/Close.
+type conn struct {
+	h   *Handler
+	ws  *websocket.Conn
+	log *slog.Logger
+	out *outbox
+
+	killOnce   sync.Once
+	kill       chan struct{} // closed by abort: drop the socket now
+	stop       chan struct{} // closed by the reader when it is done: flush and exit
+	writerDone chan struct{}
+
+	// reader state
+	roomID string
+	joined bool
+}
+
+func newConn(h *Handler, ws *websocket.Conn) *conn {
+	return &conn{
+		h: h, ws: ws, log: h.log, out: newOutbox(h.cfg.SendQueue),
+		kill: make(chan struct{}), stop: make(chan struct{}), writerDone: make(chan struct{}),
+	}
+}
+
+// serve runs the connection until it ends; it returns when both loops are done and the seat is free.
+func (c *conn) serve() {
+	go c.writeLoop()
+	c.readLoop()
+	c.leaveRoom(protocol.ReasonDisconnected)
+	close(c.stop)
+	select {
+	case <-c.writerDone:
+	case <-time.After(c.h.cfg.WriteTimeout + closeGrace):
+	}
+	_ = c.ws.Close()
+	<-c.writerDone
+}
+
+func (c *conn) readLoop() {
+	cfg := c.h.cfg
+	_ = c.ws.SetReadDeadline(time.Now().Add(cfg.JoinTimeout))
+	// Messages over the limit are refused with an error; gorilla's own limit only stops absurd frames.
+	c.ws.SetReadLimit(4 * cfg.MaxMessageBytes)
+	c.ws.SetPongHandler(func(string) error { c.extendDeadline(); return nil })
+	for {
+		typ, r, err := c.ws.NextReader()
+		if err != nil {
+			if !c.joined && !c.out.isClosing() && isTimeout(err) {
+				c.fail(protocol.Errorf(protocol.CodeJoinTimeout, "No join message within %v.", cfg.JoinTimeout))
+			}
+			return
+		}
+		data, err := io.ReadAll(io.LimitReader(r, cfg.MaxMessageBytes+1))
+		if err != nil {
+			return
+		}
+		switch {
+		case c.out.isClosing():
+			// Drain until the client answers our close frame or closeGrace passes.
+		case int64(len(data)) > cfg.MaxMessageBytes:
+			c.fail(protocol.Errorf(protocol.CodeTooLarge, "Messages may be at most %d bytes.", cfg.MaxMessageBytes))
+		case typ != websocket.TextMessage:
+			c.reply(protocol.Errorf(protocol.CodeBadMessage, "Messages must be JSON text frames."))
+		default:
+			c.extendDeadline()
+			c.handle(data)
+		}
+	}
+}
+
+// extendDeadline keeps a joined connection alive for another ping interval plus the pong timeout.
+// Before join the join deadline stands.
+func (c *conn) extendDeadline() {
+	if c.joined && !c.out.isClosing() {
+		_ = c.ws.SetReadDeadline(time.Now().Add(c.h.cfg.PingInterval + c.h.cfg.PongTimeout))
+	}
+}
+
+func (c *conn) handle(data []byte) {
+	m, err := protocol.Decode(data)
+	if err != nil {
+		c.reply(asProtocolError(err))
+		return
+	}
+	if !m.Type.FromClient() {
+		c.reply(protocol.Errorf(protocol.CodeUnknownType, "%q is sent by the server, not by clients.", m.Type))
+		return
+	}
+	if m.Type == protocol.TypePing {
+		c.send(protocol.Message{Type: protocol.TypePong})
+		return
+	}
+	if m.Type == protocol.TypeJoin {
+		c.join(m)
+		return
+	}
+	if !c.joined {
+		c.reply(protocol.Errorf(protocol.CodeNotJoined, "Send join before %s.", m.Type))
+		return
+	}
+	if m.Type == protocol.TypeLeave {
+		c.hangUp()
+		return
+	}
+	c.relay(m)
+}
+
+func (c *conn) join(m protocol.Message) {
+	if c.joined {
+		c.reply(protocol.Errorf(protocol.CodeAlreadyJoined, "This connection already joined a room."))
+		return
+	}
+	if !protocol.ValidRoomID(m.Room) {
+		c.fail(protocol.Errorf(protocol.CodeBadRoom, "This call link is not valid."))
+		return
+	}
+	pairing, err := c.h.hub.rooms.Join(m.Room, c, m.Rollback)
+	if errors.Is(err, room.ErrFull) {
+		c.fail(protocol.Errorf(protocol.CodeRoomFull, "This call already has two people."))
+		return
+	}
+	c.joined, c.roomID = true, m.Room
+	c.extendDeadline()
+	if !pairing.Alone {
+		// The peer hears of us before we can send it anything: our welcome is queued after this.
+		pairing.Peer.send(protocol.Message{Type: protocol.TypePeerJoined, Polite: !pairing.Polite})
+	}
+	c.send(protocol.Message{Type: protocol.TypeWelcome, Room: m.Room, Peer: !pairing.Alone, Polite: pairing.Polite})
+	c.log.Debug("joined", "room", logRoom(m.Room), "alone", pairing.Alone)
+}
+
+func (c *conn) hangUp() {
+	c.leaveRoom(protocol.ReasonHangup)
+	c.closeWith(protocol.CloseNormal, "")
+}
+
+// leaveRoom frees this connection's seat and tells the peer why.
+func (c *conn) leaveRoom(reason string) {
+	if !c.joined {
+		return
+	}
+	c.joined = false
+	if peer, ok := c.h.hub.rooms.Leave(c.roomID, c); ok {
+		peer.send(protocol.Message{Type: protocol.TypePeerLeft, Reason: reason})
+	}
+}
+
+// relay passes an offer, answer or candidate to the other seat. With nobody there it is dropped: the
+// peer left while the message was in flight, and the sender hears of that from peer-left.
+func (c *conn) relay(m protocol.Message) {
+	if peer, ok := c.h.hub.rooms.Peer(c.roomID, c); ok {
+		peer.send(m)
+	}
+}
+
+// send queues m for this client; safe from any goroutine.
+func (c *conn) send(m protocol.Message) {
+	data, err := protocol.Encode(m)
+	if err != nil {
+		c.log.Error("encode", "type", m.Type, "err", err)
+		return
+	}
+	c.out.push(frame{data: data})
+}
+
+// reply reports a non-fatal error to the client, or ends the connection for a fatal one.
+func (c *conn) reply(err *protocol.Error) {
+	if err.Code.Fatal() {
+		c.fail(err)
+		return
+	}
+	c.send(protocol.ErrorMessage(err))
+}
+
+// fail sends err, then a close frame whose reason is the error code; safe from any goroutine.
+func (c *conn) fail(err *protocol.Error) {
+	c.log.Debug("closing", "code", err.Code)
+	c.send(protocol.ErrorMessage(err))
+	c.closeWith(err.Code.CloseCode(), string(err.Code))
+}
+
+// closeWith queues a close frame and gives the client closeGrace to answer it.
+func (c *conn) closeWith(code int, reason string) {
+	if c.out.push(frame{closeCode: code, data: []byte(reason)}) {
+		_ = c.ws.SetReadDeadline(time.Now().Add(closeGrace))
+	}
+}
+
+// abort drops the connection at once, without a goodbye; safe from any goroutine.
+func (c *conn) abort() {
+	c.killOnce.Do(func() { close(c.kill) })
+}
+
+func (c *conn) writeLoop() {
+	defer close(c.writerDone)
+	ping := time.NewTicker(c.h.cfg.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case <-c.out.notify:
+			if done := c.flush(); done {
+				return
+			}
+		case <-ping.C:
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, c.deadline()); err != nil {
+				_ = c.ws.Close()
+				return
+			}
+		case <-c.kill:
+			_ = c.ws.Close()
+			return
+		case <-c.stop:
+			c.flush()
+			return
+		}
+	}
+}
+
+// flush writes everything queued. It reports whether the writer is done: the socket failed, the client
+// was too slow, or a close frame went out.
+func (c *conn) flush() (done bool) {
+	items, slow := c.out.take()
+	if slow {
+		c.log.Info("dropping slow client")
+		_ = c.ws.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(protocol.ClosePolicy, string(protocol.CodeSlowConsumer)), c.deadline())
+		_ = c.ws.Close()
+		return true
+	}
+	for _, f := range items {
+		var err error
+		if f.closeCode != 0 {
+			err = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(f.closeCode, string(f.data)), c.deadline())
+		} else {
+			_ = c.ws.SetWriteDeadline(c.deadline())
+			err = c.ws.WriteMessage(websocket.TextMessage, f.data)
+		}
+		if err != nil {
+			_ = c.ws.Close()
+			return true
+		}
+		if f.closeCode != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *conn) deadline() time.Time { return time.Now().Add(c.h.cfg.WriteTimeout) }
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func asProtocolError(err error) *protocol.Error {
+	var pe *protocol.Error
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return protocol.Errorf(protocol.CodeBadMessage, "%v", err)
+}
+
+// logRoom shortens a room id for logs: enough to correlate lines, not enough to join the call.
+func logRoom(id string) string {
+	if len(id) > 6 {
+		return id[:6] + "…"
+	}
+	return id
+}

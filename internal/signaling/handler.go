@@ -1,0 +1,103 @@
+// Package signaling is maju's WebSocket endpoint: it checks the origin, enforces the limits, seats each
+// connection in a room of two and relays offers, answers and candidates to the other seat only. The
+// protocol is docs/protocol.md.
+package signaling
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/maju-call/maju/internal/config"
+	"github.com/maju-call/maju/internal/protocol"
+)
+
+// Handler serves the signaling WebSocket. Create it with New; stop it with Shutdown.
+type Handler struct {
+	cfg      config.Config
+	log      *slog.Logger
+	hub      *hub
+	origins  map[string]bool
+	upgrader websocket.Upgrader
+}
+
+// New returns a Handler with the limits of cfg.
+func New(cfg config.Config, log *slog.Logger) *Handler {
+	h := &Handler{cfg: cfg, log: log, hub: newHub(), origins: make(map[string]bool)}
+	for _, o := range cfg.AllowedOrigins {
+		h.origins[normalizeOrigin(o)] = true
+	}
+	h.upgrader = websocket.Upgrader{
+		HandshakeTimeout: cfg.WriteTimeout,
+		// A small read buffer and a shared write-buffer pool keep an idle connection light; signaling
+		// messages are small and rare.
+		ReadBufferSize:  1024,
+		WriteBufferPool: &sync.Pool{},
+		CheckOrigin:     func(*http.Request) bool { return true }, // checked in ServeHTTP, with our error body
+	}
+	return h
+}
+
+// ServeHTTP upgrades the request to a WebSocket and runs the connection until it ends.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.originAllowed(r) {
+		writeHTTPError(w, http.StatusForbidden, protocol.Errorf(protocol.CodeOriginForbidden,
+			"Pages from %s may not use this server.", r.Header.Get("Origin")))
+		return
+	}
+	if err := h.hub.reserve(h.cfg.MaxConnections); err != nil {
+		writeHTTPError(w, http.StatusServiceUnavailable, err)
+		return
+	}
+	ws, err := h.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		h.hub.release(nil)
+		return // the upgrader has answered with an HTTP error
+	}
+	c := newConn(h, ws)
+	defer h.hub.release(c)
+	if !h.hub.register(c) {
+		c.fail(protocol.Errorf(protocol.CodeShuttingDown, "The server is restarting."))
+	}
+	c.serve()
+}
+
+// Shutdown tells every client the server is stopping and waits for their connections to end.
+func (h *Handler) Shutdown(ctx context.Context) error { return h.hub.shutdown(ctx) }
+
+// Connections returns the number of open signaling connections.
+func (h *Handler) Connections() int { return h.hub.count() }
+
+// Rooms returns the number of rooms with someone in them.
+func (h *Handler) Rooms() int { return h.hub.rooms.Len() }
+
+// originAllowed accepts requests without Origin (non-browser clients), from the server's own host, and
+// from the configured origins. This blocks other sites' pages from using the server (CSWSH).
+func (h *Handler) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	return h.origins[normalizeOrigin(origin)]
+}
+
+func normalizeOrigin(o string) string { return strings.TrimSuffix(strings.ToLower(o), "/") }
+
+func writeHTTPError(w http.ResponseWriter, status int, err *protocol.Error) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"code": string(err.Code), "message": err.Text})
+}
