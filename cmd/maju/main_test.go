@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func noEnv(string) string { return "" }
+
+func TestRunServesUntilCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, noEnv, pw, io.Discard) }()
+
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, ok := strings.CutPrefix(strings.TrimSpace(line), "maju listening on ")
+	if !ok {
+		t.Fatalf("unexpected first line %q", line)
+	}
+	resp, err := http.Get(url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz %d", resp.StatusCode)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not stop after cancel")
+	}
+}
+
+func TestRunRejectsBadConfiguration(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"-send-queue", "0"}, nil, "-send-queue"},
+		{[]string{"-log-format", "xml"}, nil, "-log-format"},
+		{nil, map[string]string{"MAJU_JOIN_TIMEOUT": "soon"}, "MAJU_JOIN_TIMEOUT"},
+		{[]string{"-addr", "127.0.0.1:99999"}, nil, "-addr"},
+	} {
+		getenv := func(k string) string { return tc.env[k] }
+		err := run(context.Background(), tc.args, getenv, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v %v: error %v, want one naming %s", tc.args, tc.env, err, tc.want)
+		}
+	}
+}
+
+func TestHelpListsSettings(t *testing.T) {
+	var usage strings.Builder
+	err := run(context.Background(), []string{"-h"}, noEnv, io.Discard, &usage)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("-h: %v", err)
+	}
+	for _, want := range []string{"-addr", "MAJU_ADDR", "-allowed-origins", "MAJU_MAX_MESSAGE_BYTES"} {
+		if !strings.Contains(usage.String(), want) {
+			t.Errorf("help lacks %s", want)
+		}
+	}
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The whole maju test suite: lint, type-check, unit, fuzz seeds, integration (pion peers) and real-browser
+# end-to-end tests. Usage: scripts/test.sh   (CI runs exactly this through .ci/run)
+#
+# On Debian/Ubuntu as root it installs the system packages it needs; elsewhere it names what is missing.
+# As root, every test runs inside a loopback-only network namespace, so no test traffic leaves the machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n== %s\n' "$*"; }
+
+# --- system packages -------------------------------------------------------------------------------
+# command → Debian package
+declare -A packages=([chromium]=chromium [node]=nodejs [npm]=npm [unshare]=util-linux [ip]=iproute2)
+missing=()
+for cmd in "${!packages[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${packages[$cmd]}")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    log "installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "scripts/test.sh: missing system packages: ${missing[*]} (install them, e.g. sudo apt-get install ${missing[*]})" >&2
+    exit 1
+  fi
+fi
+
+# --- dependencies, fetched before the tests lose the network -------------------------------------------
+log "dependencies"
+go mod download
+if [[ ! -d node_modules/typescript ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# --- static checks ---------------------------------------------------------------------------------
+log "gofmt, go vet, staticcheck, tsc"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*'))
+if [[ -n $unformatted ]]; then
+  echo "gofmt would change: $unformatted" >&2
+  exit 1
+fi
+go vet ./...
+go tool staticcheck ./...
+npx --no-install tsc --noEmit --checkJs -p tsconfig.json
+
+# --- tests -----------------------------------------------------------------------------------------
+# Compile first (with the network), so the namespace run needs none.
+go test -race -count=1 -run '^$' ./... >/dev/null
+
+isolated() {
+  if [[ $(id -u) == 0 ]]; then
+    unshare -n sh -c 'ip link set lo up && exec "$@"' -- "$@"
+  else
+    echo "(not root: running without a network namespace; peers still gather loopback candidates only)" >&2
+    "$@"
+  fi
+}
+
+log "go test -race ./...  (browser tests repeated ${MAJU_BROWSER_COUNT:=3} times)"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+TMPDIR=$tmp isolated go test -race -count=1 -timeout 10m $(go list ./... | grep -v /e2e$)
+TMPDIR=$tmp isolated go test -race -count="$MAJU_BROWSER_COUNT" -timeout 10m ./e2e/
