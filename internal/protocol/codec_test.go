@@ -179,7 +179,7 @@ func TestDecodeCandidate(t *testing.T) {
 	}
 	runDecodeCases(t, []decodeCase{
 		{name: "full candidate",
-			in: pre + `,"candidate":{"candidate":"candidate:1 1 udp 2122260223 127.0.0.1 5000 typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"abcd"}}`,
+			in:   pre + `,"candidate":{"candidate":"candidate:1 1 udp 2122260223 127.0.0.1 5000 typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":"abcd"}}`,
 			want: protocol.Message{Type: protocol.TypeCandidate, Candidate: full}},
 		{name: "only candidate string",
 			in:   pre + `,"candidate":{"candidate":"candidate:2 1 udp 1 ::1 9 typ host"}}`,

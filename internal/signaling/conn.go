@@ -92,8 +92,14 @@ func (c *conn) readLoop() {
 // extendDeadline keeps a joined connection alive for another ping interval plus the pong timeout.
 // Before join the join deadline stands.
 func (c *conn) extendDeadline() {
-	if c.joined && !c.out.isClosing() {
-		_ = c.ws.SetReadDeadline(time.Now().Add(c.h.cfg.PingInterval + c.h.cfg.PongTimeout))
+	if !c.joined {
+		return
+	}
+	_ = c.ws.SetReadDeadline(time.Now().Add(c.h.cfg.PingInterval + c.h.cfg.PongTimeout))
+	// closeWith may run on another goroutine (shutdown) just before the line above; checking after
+	// setting means the close grace always has the last word.
+	if c.out.isClosing() {
+		_ = c.ws.SetReadDeadline(time.Now().Add(closeGrace))
 	}
 }
 

@@ -1,0 +1,367 @@
+package config_test
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/maju-call/maju/internal/config"
+)
+
+// env returns a getenv that reads vars.
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func noEnv(string) string { return "" }
+
+// allFlags lists every flag with its environment variable.
+var allFlags = []struct{ flag, env string }{
+	{"addr", "MAJU_ADDR"},
+	{"allowed-origins", "MAJU_ALLOWED_ORIGINS"},
+	{"max-message-bytes", "MAJU_MAX_MESSAGE_BYTES"},
+	{"join-timeout", "MAJU_JOIN_TIMEOUT"},
+	{"ping-interval", "MAJU_PING_INTERVAL"},
+	{"pong-timeout", "MAJU_PONG_TIMEOUT"},
+	{"write-timeout", "MAJU_WRITE_TIMEOUT"},
+	{"send-queue", "MAJU_SEND_QUEUE"},
+	{"max-connections", "MAJU_MAX_CONNECTIONS"},
+	{"shutdown-timeout", "MAJU_SHUTDOWN_TIMEOUT"},
+	{"log-format", "MAJU_LOG_FORMAT"},
+	{"log-level", "MAJU_LOG_LEVEL"},
+}
+
+func TestDefault(t *testing.T) {
+	d := config.Default()
+	if err := d.Validate(); err != nil {
+		t.Fatalf("Default().Validate() = %v", err)
+	}
+	want := config.Config{
+		Addr:            ":8080",
+		MaxMessageBytes: 65536,
+		JoinTimeout:     10 * time.Second,
+		PingInterval:    20 * time.Second,
+		PongTimeout:     10 * time.Second,
+		WriteTimeout:    10 * time.Second,
+		SendQueue:       64,
+		MaxConnections:  50000,
+		ShutdownTimeout: 10 * time.Second,
+		LogFormat:       "text",
+		LogLevel:        "info",
+	}
+	if !reflect.DeepEqual(d, want) {
+		t.Errorf("Default() = %+v\nwant %+v", d, want)
+	}
+}
+
+func TestLoadNothingIsDefault(t *testing.T) {
+	var usage bytes.Buffer
+	cfg, err := config.Load(nil, noEnv, &usage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg, config.Default()) {
+		t.Errorf("Load() = %+v, want Default() %+v", cfg, config.Default())
+	}
+	if usage.Len() != 0 {
+		t.Errorf("Load wrote usage without -h or an error: %q", usage.String())
+	}
+}
+
+func TestEnvName(t *testing.T) {
+	for _, f := range allFlags {
+		if got := config.EnvName(f.flag); got != f.env {
+			t.Errorf("EnvName(%q) = %q, want %q", f.flag, got, f.env)
+		}
+	}
+}
+
+// TestFlagsMatchList makes sure allFlags (and so the usage test) covers every flag.
+func TestFlagsMatchList(t *testing.T) {
+	cfg := config.Default()
+	fs := config.NewFlagSet(&cfg, io.Discard)
+	var got []string
+	fs.VisitAll(func(f *flag.Flag) { got = append(got, f.Name) })
+	want := make(map[string]bool)
+	for _, f := range allFlags {
+		want[f.flag] = true
+	}
+	if len(got) != len(want) {
+		t.Errorf("flags = %v, want %d flags", got, len(want))
+	}
+	for _, name := range got {
+		if !want[name] {
+			t.Errorf("flag -%s is not in this test's list", name)
+		}
+	}
+}
+
+func TestLoad(t *testing.T) {
+	tests := []struct {
+		name  string
+		args  []string
+		env   map[string]string
+		check func(*config.Config) // sets the expected values on a copy of the defaults
+	}{
+		{"all from env", nil, map[string]string{
+			"MAJU_ADDR":              "127.0.0.1:9000",
+			"MAJU_ALLOWED_ORIGINS":   "https://a.example.com, http://b.example.com:8080",
+			"MAJU_MAX_MESSAGE_BYTES": "8192",
+			"MAJU_JOIN_TIMEOUT":      "3s",
+			"MAJU_PING_INTERVAL":     "15s",
+			"MAJU_PONG_TIMEOUT":      "5s",
+			"MAJU_WRITE_TIMEOUT":     "2s",
+			"MAJU_SEND_QUEUE":        "16",
+			"MAJU_MAX_CONNECTIONS":   "100",
+			"MAJU_SHUTDOWN_TIMEOUT":  "1m",
+			"MAJU_LOG_FORMAT":        "json",
+			"MAJU_LOG_LEVEL":         "debug",
+		}, func(c *config.Config) {
+			c.Addr = "127.0.0.1:9000"
+			c.AllowedOrigins = []string{"https://a.example.com", "http://b.example.com:8080"}
+			c.MaxMessageBytes = 8192
+			c.JoinTimeout = 3 * time.Second
+			c.PingInterval = 15 * time.Second
+			c.PongTimeout = 5 * time.Second
+			c.WriteTimeout = 2 * time.Second
+			c.SendQueue = 16
+			c.MaxConnections = 100
+			c.ShutdownTimeout = time.Minute
+			c.LogFormat = "json"
+			c.LogLevel = "debug"
+		}},
+		{"all from flags", []string{
+			"-addr", "[::1]:0", "-allowed-origins=https://x.example", "-max-message-bytes", "4096",
+			"-join-timeout", "100ms", "-ping-interval", "1h", "-pong-timeout", "30s", "-write-timeout", "1s",
+			"-send-queue", "4", "-max-connections", "1000000", "-shutdown-timeout", "5s",
+			"-log-format", "text", "-log-level", "error",
+		}, nil, func(c *config.Config) {
+			c.Addr = "[::1]:0"
+			c.AllowedOrigins = []string{"https://x.example"}
+			c.MaxMessageBytes = 4096
+			c.JoinTimeout = 100 * time.Millisecond
+			c.PingInterval = time.Hour
+			c.PongTimeout = 30 * time.Second
+			c.WriteTimeout = time.Second
+			c.SendQueue = 4
+			c.MaxConnections = 1_000_000
+			c.ShutdownTimeout = 5 * time.Second
+			c.LogFormat = "text"
+			c.LogLevel = "error"
+		}},
+		{"flags win over env", []string{"-addr", "127.0.0.1:2", "-send-queue=128", "-allowed-origins", "https://flag.example"},
+			map[string]string{
+				"MAJU_ADDR": "127.0.0.1:1", "MAJU_SEND_QUEUE": "32", "MAJU_ALLOWED_ORIGINS": "https://env.example",
+				"MAJU_LOG_LEVEL": "warn",
+			}, func(c *config.Config) {
+				c.Addr = "127.0.0.1:2"
+				c.SendQueue = 128
+				c.AllowedOrigins = []string{"https://flag.example"}
+				c.LogLevel = "warn" // env still applies where no flag is given
+			}},
+		{"env overrides only what it names", nil, map[string]string{"MAJU_JOIN_TIMEOUT": "2s", "OTHER": "x", "ADDR": ":1"},
+			func(c *config.Config) { c.JoinTimeout = 2 * time.Second }},
+		{"empty env value is unset", nil, map[string]string{"MAJU_ADDR": "", "MAJU_SEND_QUEUE": ""}, func(*config.Config) {}},
+		{"double-dash flags", []string{"--addr=:9090"}, nil, func(c *config.Config) { c.Addr = ":9090" }},
+		{"flag terminator with nothing after", []string{"-addr", ":1", "--"}, nil, func(c *config.Config) { c.Addr = ":1" }},
+		{"host name addr", []string{"-addr", "localhost:8080"}, nil, func(c *config.Config) { c.Addr = "localhost:8080" }},
+		{"origins split on commas and trimmed", []string{"-allowed-origins", " https://a.example ,,https://b.example:8443/ ,"}, nil,
+			func(c *config.Config) {
+				c.AllowedOrigins = []string{"https://a.example", "https://b.example:8443/"}
+			}},
+		{"empty origins flag clears env origins", []string{"-allowed-origins="}, map[string]string{"MAJU_ALLOWED_ORIGINS": "https://a.example"},
+			func(c *config.Config) { c.AllowedOrigins = nil }},
+		{"last flag wins", []string{"-send-queue", "8", "-send-queue", "9"}, nil, func(c *config.Config) { c.SendQueue = 9 }},
+		{"max message size bounds", []string{"-max-message-bytes", "1048576"}, nil, func(c *config.Config) { c.MaxMessageBytes = 1 << 20 }},
+		{"send queue upper bound", []string{"-send-queue", "4096"}, nil, func(c *config.Config) { c.SendQueue = 4096 }},
+		{"max connections lower bound", []string{"-max-connections", "1"}, nil, func(c *config.Config) { c.MaxConnections = 1 }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var usage bytes.Buffer
+			got, err := config.Load(tc.args, env(tc.env), &usage)
+			if err != nil {
+				t.Fatalf("Load(%q, %v) error: %v\nusage: %s", tc.args, tc.env, err, usage.String())
+			}
+			want := config.Default()
+			tc.check(&want)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("Load(%q, %v)\n got  %+v\n want %+v", tc.args, tc.env, got, want)
+			}
+			if err := got.Validate(); err != nil {
+				t.Errorf("loaded config does not validate: %v", err)
+			}
+		})
+	}
+}
+
+func TestLoadInvalid(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want []string // every string must appear in the error
+	}{
+		{"max-message-bytes too small", []string{"-max-message-bytes", "4095"}, nil, []string{"-max-message-bytes"}},
+		{"max-message-bytes too large", []string{"-max-message-bytes", "1048577"}, nil, []string{"-max-message-bytes"}},
+		{"max-message-bytes zero", []string{"-max-message-bytes", "0"}, nil, []string{"-max-message-bytes"}},
+		{"max-message-bytes negative", []string{"-max-message-bytes=-1"}, nil, []string{"-max-message-bytes"}},
+		{"max-message-bytes not a number", []string{"-max-message-bytes", "64k"}, nil, []string{"-max-message-bytes"}},
+		{"send-queue too small", []string{"-send-queue", "3"}, nil, []string{"-send-queue"}},
+		{"send-queue too large", []string{"-send-queue", "4097"}, nil, []string{"-send-queue"}},
+		{"send-queue zero", []string{"-send-queue", "0"}, nil, []string{"-send-queue"}},
+		{"send-queue not a number", []string{"-send-queue", "many"}, nil, []string{"-send-queue"}},
+		{"join-timeout zero", []string{"-join-timeout", "0s"}, nil, []string{"-join-timeout"}},
+		{"join-timeout too short", []string{"-join-timeout", "99ms"}, nil, []string{"-join-timeout"}},
+		{"join-timeout too long", []string{"-join-timeout", "61m"}, nil, []string{"-join-timeout"}},
+		{"join-timeout negative", []string{"-join-timeout=-1s"}, nil, []string{"-join-timeout"}},
+		{"join-timeout without unit", []string{"-join-timeout", "10"}, nil, []string{"-join-timeout"}},
+		{"ping-interval zero", []string{"-ping-interval", "0s"}, nil, []string{"-ping-interval"}},
+		{"pong-timeout too long", []string{"-pong-timeout", "2h"}, nil, []string{"-pong-timeout"}},
+		{"write-timeout zero", []string{"-write-timeout", "0s"}, nil, []string{"-write-timeout"}},
+		{"shutdown-timeout zero", []string{"-shutdown-timeout", "0s"}, nil, []string{"-shutdown-timeout"}},
+		{"max-connections zero", []string{"-max-connections", "0"}, nil, []string{"-max-connections"}},
+		{"max-connections too many", []string{"-max-connections", "1000001"}, nil, []string{"-max-connections"}},
+		{"origin without scheme", []string{"-allowed-origins", "example.com"}, nil, []string{"-allowed-origins", "example.com"}},
+		{"origin with path", []string{"-allowed-origins", "https://x/path"}, nil, []string{"-allowed-origins", "https://x/path"}},
+		{"origin with query", []string{"-allowed-origins", "https://x?a=1"}, nil, []string{"-allowed-origins"}},
+		{"origin with user", []string{"-allowed-origins", "https://u@x"}, nil, []string{"-allowed-origins"}},
+		{"origin with other scheme", []string{"-allowed-origins", "ftp://x"}, nil, []string{"-allowed-origins"}},
+		{"origin without host", []string{"-allowed-origins", "https://"}, nil, []string{"-allowed-origins"}},
+		{"origin unparsable", []string{"-allowed-origins", "https://x:port"}, nil, []string{"-allowed-origins"}},
+		{"one bad origin among good", []string{"-allowed-origins", "https://ok.example,example.com"}, nil,
+			[]string{"-allowed-origins", "example.com"}},
+		{"bad origin from env", nil, map[string]string{"MAJU_ALLOWED_ORIGINS": "example.com"}, []string{"-allowed-origins"}},
+		{"log-format", []string{"-log-format", "xml"}, nil, []string{"-log-format", "xml"}},
+		{"log-format wrong case", []string{"-log-format", "JSON"}, nil, []string{"-log-format"}},
+		{"log-format empty", []string{"-log-format", ""}, nil, []string{"-log-format"}},
+		{"log-level", []string{"-log-level", "trace"}, nil, []string{"-log-level", "trace"}},
+		{"log-level wrong case", []string{"-log-level", "INFO"}, nil, []string{"-log-level"}},
+		{"addr without port", []string{"-addr", "nohostport"}, nil, []string{"-addr", "nohostport"}},
+		{"addr with empty port", []string{"-addr", "localhost:"}, nil, []string{"-addr"}},
+		{"addr empty", []string{"-addr", ""}, nil, []string{"-addr"}},
+		{"addr too many colons", []string{"-addr", "::1:80"}, nil, []string{"-addr"}},
+		{"bad addr from env", nil, map[string]string{"MAJU_ADDR": "nohostport"}, []string{"-addr", "nohostport"}},
+		{"unparsable env int", nil, map[string]string{"MAJU_SEND_QUEUE": "lots"}, []string{"MAJU_SEND_QUEUE", "lots"}},
+		{"unparsable env duration", nil, map[string]string{"MAJU_JOIN_TIMEOUT": "10"}, []string{"MAJU_JOIN_TIMEOUT"}},
+		{"unparsable env int64", nil, map[string]string{"MAJU_MAX_MESSAGE_BYTES": "1e6"}, []string{"MAJU_MAX_MESSAGE_BYTES"}},
+		{"several unparsable env values", nil, map[string]string{"MAJU_SEND_QUEUE": "x", "MAJU_PONG_TIMEOUT": "y"},
+			[]string{"MAJU_SEND_QUEUE", "MAJU_PONG_TIMEOUT"}},
+		{"unparsable env even with a good flag", []string{"-send-queue", "8"}, map[string]string{"MAJU_SEND_QUEUE": "x"},
+			[]string{"MAJU_SEND_QUEUE"}},
+		{"unexpected positional arg", []string{"serve"}, nil, []string{"unexpected", "serve"}},
+		{"positional arg after flags", []string{"-addr", ":1", "extra"}, nil, []string{"unexpected", "extra"}},
+		{"positional arg after terminator", []string{"--", "-addr"}, nil, []string{"unexpected", "-addr"}},
+		{"unknown flag", []string{"-port", "80"}, nil, []string{"-port"}},
+		{"flag without value", []string{"-addr"}, nil, []string{"-addr"}},
+		{"every bad value reported", []string{"-send-queue", "1", "-log-level", "loud", "-addr", "x"}, nil,
+			[]string{"-send-queue", "-log-level", "-addr"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := config.Load(tc.args, env(tc.env), io.Discard)
+			if err == nil {
+				t.Fatalf("Load(%q, %v) = %+v, want an error", tc.args, tc.env, cfg)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Load(%q, %v) error %q does not mention %q", tc.args, tc.env, err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(*config.Config)
+		flag   string // "" when valid
+	}{
+		{"default", func(*config.Config) {}, ""},
+		{"origins valid", func(c *config.Config) {
+			c.AllowedOrigins = []string{"https://a.example", "http://127.0.0.1:8080", "https://b.example/"}
+		}, ""},
+		{"durations at bounds", func(c *config.Config) {
+			c.JoinTimeout, c.PingInterval, c.PongTimeout = 100*time.Millisecond, time.Hour, 100*time.Millisecond
+		}, ""},
+		{"addr", func(c *config.Config) { c.Addr = "nohostport" }, "-addr"},
+		{"origin", func(c *config.Config) { c.AllowedOrigins = []string{"example.com"} }, "-allowed-origins"},
+		{"max-message-bytes", func(c *config.Config) { c.MaxMessageBytes = 1 }, "-max-message-bytes"},
+		{"join-timeout", func(c *config.Config) { c.JoinTimeout = 0 }, "-join-timeout"},
+		{"ping-interval", func(c *config.Config) { c.PingInterval = 0 }, "-ping-interval"},
+		{"pong-timeout", func(c *config.Config) { c.PongTimeout = -time.Second }, "-pong-timeout"},
+		{"write-timeout", func(c *config.Config) { c.WriteTimeout = time.Hour + 1 }, "-write-timeout"},
+		{"shutdown-timeout", func(c *config.Config) { c.ShutdownTimeout = 99 * time.Millisecond }, "-shutdown-timeout"},
+		{"send-queue", func(c *config.Config) { c.SendQueue = -1 }, "-send-queue"},
+		{"max-connections", func(c *config.Config) { c.MaxConnections = -1 }, "-max-connections"},
+		{"log-format", func(c *config.Config) { c.LogFormat = "" }, "-log-format"},
+		{"log-level", func(c *config.Config) { c.LogLevel = "" }, "-log-level"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := config.Default()
+			tc.modify(&c)
+			err := c.Validate()
+			if tc.flag == "" {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), tc.flag+":") {
+				t.Fatalf("Validate() = %v, want an error starting %q", err, tc.flag+":")
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, arg := range []string{"-h", "-help", "--help"} {
+		t.Run(arg, func(t *testing.T) {
+			var usage bytes.Buffer
+			_, err := config.Load([]string{arg}, noEnv, &usage)
+			if !errors.Is(err, flag.ErrHelp) {
+				t.Fatalf("Load(%s) error = %v, want flag.ErrHelp", arg, err)
+			}
+			out := usage.String()
+			for _, f := range allFlags {
+				if !strings.Contains(out, "-"+f.flag) {
+					t.Errorf("usage does not mention -%s", f.flag)
+				}
+				if !strings.Contains(out, f.env) {
+					t.Errorf("usage does not mention %s", f.env)
+				}
+			}
+		})
+	}
+}
+
+func TestFlagErrorPrintsUsage(t *testing.T) {
+	var usage bytes.Buffer
+	if _, err := config.Load([]string{"-no-such-flag"}, noEnv, &usage); err == nil {
+		t.Fatal("Load(-no-such-flag) succeeded")
+	}
+	if !strings.Contains(usage.String(), "no-such-flag") || !strings.Contains(usage.String(), "MAJU_ADDR") {
+		t.Errorf("usage after a flag error = %q, want the error and the flag help", usage.String())
+	}
+}
+
+func TestLoadDoesNotShareState(t *testing.T) {
+	// Loading twice must not leak values from one Load into the next (no package-level flag state).
+	if _, err := config.Load([]string{"-allowed-origins", "https://a.example", "-send-queue", "8"}, noEnv, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(nil, noEnv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg, config.Default()) {
+		t.Errorf("second Load = %+v, want defaults", cfg)
+	}
+}
