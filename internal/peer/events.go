@@ -1,0 +1,113 @@
+package peer
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// EventType says what happened; see Event.
+type EventType int
+
+// Event types, in the order they usually happen for one pairing.
+const (
+	// EventPaired: the other seat is taken (welcome with peer true, or peer-joined). A new
+	// PeerConnection now exists; Polite is this peer's role for the pair.
+	EventPaired EventType = iota + 1
+	// EventConnectionState: the PeerConnection's state changed to State.
+	EventConnectionState
+	// EventConnected: the PeerConnection is connected and the chat channel is open.
+	EventConnected
+	// EventPeerLeft: the other seat is empty again (peer-left); Reason is protocol.ReasonHangup or
+	// protocol.ReasonDisconnected. The PeerConnection is closed; the peer waits for someone to join.
+	EventPeerLeft
+	// EventError: the server reported an error that leaves the connection open (Err is a
+	// *protocol.Error), or the PeerConnection for a new pairing could not be created (Err says why).
+	EventError
+	// EventClosed: the session is over (the signaling connection ended, Hangup or Close). Err is nil for
+	// an orderly end, a *protocol.Error when the server gave a reason (for example shutting-down), or
+	// the connection error. It is the last event; the Events channel is closed after it.
+	EventClosed
+)
+
+func (t EventType) String() string {
+	switch t {
+	case EventPaired:
+		return "paired"
+	case EventConnectionState:
+		return "connection-state"
+	case EventConnected:
+		return "connected"
+	case EventPeerLeft:
+		return "peer-left"
+	case EventError:
+		return "error"
+	case EventClosed:
+		return "closed"
+	}
+	return fmt.Sprintf("EventType(%d)", int(t))
+}
+
+// Event is something that happened to a Peer, delivered on Peer.Events.
+type Event struct {
+	Type   EventType
+	Polite bool                       // EventPaired
+	State  webrtc.PeerConnectionState // EventConnectionState
+	Reason string                     // EventPeerLeft
+	Err    error                      // EventError, EventClosed
+}
+
+func (e Event) String() string {
+	switch e.Type {
+	case EventPaired:
+		return fmt.Sprintf("paired (polite %t)", e.Polite)
+	case EventConnectionState:
+		return "connection-state " + e.State.String()
+	case EventPeerLeft:
+		return "peer-left " + e.Reason
+	case EventError, EventClosed:
+		if e.Err != nil {
+			return e.Type.String() + ": " + e.Err.Error()
+		}
+	}
+	return e.Type.String()
+}
+
+// gate lets pion's callbacks (which run on goroutines pion owns) hand values to the Peer without ever
+// sending after the Peer stopped listening, and without blocking the Peer's close. The owner loop shuts
+// a PeerConnection's gate before closing it: blocked senders are released and later ones drop their
+// values. After shut returns, no callback of that PeerConnection sends anything.
+type gate struct {
+	mu     sync.RWMutex
+	closed bool
+	done   chan struct{}
+	once   sync.Once
+}
+
+func newGate() *gate { return &gate{done: make(chan struct{})} }
+
+// shut releases blocked senders and stops all later sends. It is idempotent.
+func (g *gate) shut() {
+	g.once.Do(func() {
+		close(g.done)
+		g.mu.Lock()
+		g.closed = true
+		g.mu.Unlock()
+	})
+}
+
+// deliver sends v on ch unless g is (or becomes) shut; it reports whether v was sent.
+func deliver[T any](g *gate, ch chan<- T, v T) bool {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if g.closed {
+		return false
+	}
+	select {
+	case ch <- v:
+		return true
+	case <-g.done:
+		return false
+	}
+}
