@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -26,10 +25,7 @@ type conn struct {
 	log *slog.Logger
 	out *outbox
 
-	killOnce   sync.Once
-	kill       chan struct{} // closed by abort: drop the socket now
-	stop       chan struct{} // closed by the reader when it is done: flush and exit
-	writerDone chan struct{}
+	pinger *time.Timer
 
 	// reader state
 	roomID string
@@ -39,54 +35,84 @@ type conn struct {
 func newConn(h *Handler, ws *websocket.Conn) *conn {
 	return &conn{
 		h: h, ws: ws, log: h.log, out: newOutbox(h.cfg.SendQueue),
-		kill: make(chan struct{}), stop: make(chan struct{}), writerDone: make(chan struct{}),
 	}
 }
 
-// serve runs the connection until it ends; it returns when both loops are done and the seat is free.
+// serve runs the connection until it ends; it returns when the seat is free and the socket closed.
 func (c *conn) serve() {
-	go c.writeLoop()
+	c.pinger = time.AfterFunc(c.h.cfg.PingInterval, c.ping)
 	c.readLoop()
 	c.leaveRoom(protocol.ReasonDisconnected)
-	close(c.stop)
+	c.pinger.Stop()
 	select {
-	case <-c.writerDone:
+	case <-c.out.idleCh():
 	case <-time.After(c.h.cfg.WriteTimeout + closeGrace):
 	}
 	_ = c.ws.Close()
-	<-c.writerDone
+}
+
+// ping runs on a timer: it queues a heartbeat ping and re-arms itself until the connection closes.
+func (c *conn) ping() {
+	if c.push(frame{ping: true}) {
+		c.pinger.Reset(c.h.cfg.PingInterval)
+	}
+}
+
+// push queues f and starts a writer if none runs. Writers exist only while there is something to
+// write, so an idle connection costs one parked goroutine (its reader), not two.
+func (c *conn) push(f frame) bool {
+	queued, start := c.out.push(f)
+	if start {
+		go c.writeRun()
+	}
+	return queued
 }
 
 func (c *conn) readLoop() {
-	cfg := c.h.cfg
+	c.startReading()
+	// Kept tiny on purpose: this frame is on the stack of every idle connection, parked in NextReader.
+	// With the work in onMessage the parked stack stays under 2 KiB and the GC can shrink it to 4 KiB.
+	for {
+		typ, r, err := c.ws.NextReader()
+		if !c.onMessage(typ, r, err) {
+			return
+		}
+	}
+}
+
+func (c *conn) startReading() {
+	cfg := &c.h.cfg
 	_ = c.ws.SetReadDeadline(time.Now().Add(cfg.JoinTimeout))
 	// Messages over the limit are refused with an error; gorilla's own limit only stops absurd frames.
 	c.ws.SetReadLimit(4 * cfg.MaxMessageBytes)
 	c.ws.SetPongHandler(func(string) error { c.extendDeadline(); return nil })
-	for {
-		typ, r, err := c.ws.NextReader()
-		if err != nil {
-			if !c.joined && !c.out.isClosing() && isTimeout(err) {
-				c.fail(protocol.Errorf(protocol.CodeJoinTimeout, "No join message within %v.", cfg.JoinTimeout))
-			}
-			return
+}
+
+// onMessage handles one message from NextReader; it reports whether to go on reading.
+func (c *conn) onMessage(typ int, r io.Reader, err error) bool {
+	cfg := &c.h.cfg
+	if err != nil {
+		if !c.joined && !c.out.isClosing() && isTimeout(err) {
+			c.fail(protocol.Errorf(protocol.CodeJoinTimeout, "No join message within %v.", cfg.JoinTimeout))
 		}
-		data, err := io.ReadAll(io.LimitReader(r, cfg.MaxMessageBytes+1))
-		if err != nil {
-			return
-		}
-		switch {
-		case c.out.isClosing():
-			// Drain until the client answers our close frame or closeGrace passes.
-		case int64(len(data)) > cfg.MaxMessageBytes:
-			c.fail(protocol.Errorf(protocol.CodeTooLarge, "Messages may be at most %d bytes.", cfg.MaxMessageBytes))
-		case typ != websocket.TextMessage:
-			c.reply(protocol.Errorf(protocol.CodeBadMessage, "Messages must be JSON text frames."))
-		default:
-			c.extendDeadline()
-			c.handle(data)
-		}
+		return false
 	}
+	data, err := io.ReadAll(io.LimitReader(r, cfg.MaxMessageBytes+1))
+	if err != nil {
+		return false
+	}
+	switch {
+	case c.out.isClosing():
+		// Drain until the client answers our close frame or closeGrace passes.
+	case int64(len(data)) > cfg.MaxMessageBytes:
+		c.fail(protocol.Errorf(protocol.CodeTooLarge, "Messages may be at most %d bytes.", cfg.MaxMessageBytes))
+	case typ != websocket.TextMessage:
+		c.reply(protocol.Errorf(protocol.CodeBadMessage, "Messages must be JSON text frames."))
+	default:
+		c.extendDeadline()
+		c.handle(data)
+	}
+	return true
 }
 
 // extendDeadline keeps a joined connection alive for another ping interval plus the pong timeout.
@@ -187,7 +213,7 @@ func (c *conn) send(m protocol.Message) {
 		c.log.Error("encode", "type", m.Type, "err", err)
 		return
 	}
-	c.out.push(frame{data: data})
+	c.push(frame{data: data})
 }
 
 // reply reports a non-fatal error to the client, or ends the connection for a fatal one.
@@ -208,69 +234,51 @@ func (c *conn) fail(err *protocol.Error) {
 
 // closeWith queues a close frame and gives the client closeGrace to answer it.
 func (c *conn) closeWith(code int, reason string) {
-	if c.out.push(frame{closeCode: code, data: []byte(reason)}) {
+	if c.push(frame{closeCode: code, data: []byte(reason)}) {
 		_ = c.ws.SetReadDeadline(time.Now().Add(closeGrace))
 	}
 }
 
 // abort drops the connection at once, without a goodbye; safe from any goroutine.
-func (c *conn) abort() {
-	c.killOnce.Do(func() { close(c.kill) })
-}
+func (c *conn) abort() { _ = c.ws.Close() }
 
-func (c *conn) writeLoop() {
-	defer close(c.writerDone)
-	ping := time.NewTicker(c.h.cfg.PingInterval)
-	defer ping.Stop()
+// writeRun writes until the queue is empty, then exits; push starts it again.
+func (c *conn) writeRun() {
 	for {
-		select {
-		case <-c.out.notify:
-			if done := c.flush(); done {
-				return
+		items, slow, more := c.out.take()
+		if !more {
+			return
+		}
+		if slow {
+			c.log.Info("dropping slow client")
+			_ = c.ws.WriteControl(websocket.CloseMessage,
+				websocket.FormatCloseMessage(protocol.ClosePolicy, string(protocol.CodeSlowConsumer)), c.deadline())
+			_ = c.ws.Close()
+			c.out.finish()
+			return
+		}
+		for _, f := range items {
+			var err error
+			switch {
+			case f.ping:
+				err = c.ws.WriteControl(websocket.PingMessage, nil, c.deadline())
+			case f.closeCode != 0:
+				err = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(f.closeCode, string(f.data)), c.deadline())
+			default:
+				_ = c.ws.SetWriteDeadline(c.deadline())
+				err = c.ws.WriteMessage(websocket.TextMessage, f.data)
 			}
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, c.deadline()); err != nil {
+			if err != nil {
 				_ = c.ws.Close()
+				c.out.finish()
 				return
 			}
-		case <-c.kill:
-			_ = c.ws.Close()
-			return
-		case <-c.stop:
-			c.flush()
-			return
+			if f.closeCode != 0 {
+				c.out.finish()
+				return
+			}
 		}
 	}
-}
-
-// flush writes everything queued. It reports whether the writer is done: the socket failed, the client
-// was too slow, or a close frame went out.
-func (c *conn) flush() (done bool) {
-	items, slow := c.out.take()
-	if slow {
-		c.log.Info("dropping slow client")
-		_ = c.ws.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(protocol.ClosePolicy, string(protocol.CodeSlowConsumer)), c.deadline())
-		_ = c.ws.Close()
-		return true
-	}
-	for _, f := range items {
-		var err error
-		if f.closeCode != 0 {
-			err = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(f.closeCode, string(f.data)), c.deadline())
-		} else {
-			_ = c.ws.SetWriteDeadline(c.deadline())
-			err = c.ws.WriteMessage(websocket.TextMessage, f.data)
-		}
-		if err != nil {
-			_ = c.ws.Close()
-			return true
-		}
-		if f.closeCode != 0 {
-			return true
-		}
-	}
-	return false
 }
 
 func (c *conn) deadline() time.Time { return time.Now().Add(c.h.cfg.WriteTimeout) }

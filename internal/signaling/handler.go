@@ -37,7 +37,7 @@ func New(cfg config.Config, log *slog.Logger) *Handler {
 		HandshakeTimeout: cfg.WriteTimeout,
 		// A small read buffer and a shared write-buffer pool keep an idle connection light; signaling
 		// messages are small and rare.
-		ReadBufferSize:  1024,
+		ReadBufferSize:  256,
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     func(*http.Request) bool { return true }, // checked in ServeHTTP, with our error body
 	}
@@ -61,11 +61,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered with an HTTP error
 	}
 	c := newConn(h, ws)
-	defer h.hub.release(c)
 	if !h.hub.register(c) {
 		c.fail(protocol.Errorf(protocol.CodeShuttingDown, "The server is restarting."))
 	}
-	c.serve()
+	// Return to net/http at once: a hijacked connection's http.conn (its 4 KiB bufio reader and writer,
+	// the request and its context) and this deep handler stack would otherwise live as long as the socket.
+	go func() {
+		defer h.hub.release(c)
+		c.serve()
+	}()
 }
 
 // Shutdown tells every client the server is stopping and waits for their connections to end.

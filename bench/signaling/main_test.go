@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/maju-call/maju/internal/config"
+	"github.com/maju-call/maju/internal/protocol"
+	"github.com/maju-call/maju/internal/server"
+)
+
+func TestOfferRoundTrip(t *testing.T) {
+	for _, size := range []int{1, 40, 200, 5000} {
+		msg := appendOffer(nil, 123456, 987654321012345, 42, 43, size)
+		m, err := protocol.Decode(msg)
+		if err != nil {
+			t.Fatalf("size %d: the bench offer is not a valid protocol message: %v", size, err)
+		}
+		if m.Type != protocol.TypeOffer || (size >= 40 && len(m.SDP) != size) {
+			t.Fatalf("size %d: got type %s, sdp of %d bytes", size, m.Type, len(m.SDP))
+		}
+		// The server re-encodes what it relays; the receiver parses that form.
+		relayed, err := protocol.Encode(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rest, ok := strings.CutPrefix(string(relayed), string(offerPrefix))
+		if !ok {
+			t.Fatalf("relayed offer %.60q does not start with %q", relayed, offerPrefix)
+		}
+		seq, ts, from, to, ok := parseOffer([]byte(rest))
+		if !ok || seq != 123456 || ts != 987654321012345 || from != 42 || to != 43 {
+			t.Fatalf("size %d: parsed %d %d %d %d %v", size, seq, ts, from, to, ok)
+		}
+	}
+	for _, bad := range []string{"", "bench ", "bench 1 2 3", "bench 1 2 3 x", "offer 1 2 3 4 ", "bench 1 2 -3 4 "} {
+		if _, _, _, _, ok := parseOffer([]byte(bad)); ok {
+			t.Errorf("parseOffer(%q) accepted it", bad)
+		}
+	}
+}
+
+func TestParseStatTicks(t *testing.T) {
+	line := "4242 (maju (x) y) S 1 4242 4242 0 -1 4194560 1234 0 0 0 250 75 0 0 20 0 11 0 100 0 0"
+	got, err := parseStatTicks(line)
+	if err != nil || got != 325 {
+		t.Fatalf("parseStatTicks = %d, %v; want 325", got, err)
+	}
+	if _, err := parseStatTicks("4242 (maju) S 1"); err == nil {
+		t.Fatal("a short line was accepted")
+	}
+}
+
+func TestLoopbackOnly(t *testing.T) {
+	for _, ok := range []string{"http://127.0.0.1:8080", "http://127.3.4.5:1", "http://[::1]:80"} {
+		if err := checkLoopbackURL(ok); err != nil {
+			t.Errorf("%s refused: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"http://10.0.0.1:80", "http://localhost:80", "https://127.0.0.1", "http://192.168.1.1", "ftp://127.0.0.1"} {
+		if err := checkLoopbackURL(bad); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}
+
+// TestLoadInProcess runs both phases against an in-process server: every offer arrives exactly once at
+// the other seat of its room.
+func TestLoadInProcess(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	cfg := config.Default()
+	cfg.Addr = "127.0.0.1:0"
+	srv := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ts := httptest.NewServer(srv.Handler())
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		ts.Close()
+	}()
+
+	o, err := parseFlags([]string{"-url", ts.URL, "-conns", "40", "-rate", "400", "-duration", "500ms",
+		"-settle", "0", "-drain", "5s", "-timeout", "1m"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := execute(ctx, o, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	res.print(&out, o)
+	if f := res.failures(o); len(f) > 0 {
+		t.Fatalf("failures: %v\n%s", f, out.String())
+	}
+	l := res.load
+	if l.sent.Load() != 200 || l.delivered.Load() != 200 || res.idleMeasured || res.cpuMeasured {
+		t.Fatalf("sent %d, delivered %d, idle measured %v, cpu measured %v\n%s",
+			l.sent.Load(), l.delivered.Load(), res.idleMeasured, res.cpuMeasured, out.String())
+	}
+	if !strings.Contains(out.String(), "lost") {
+		t.Fatalf("report lacks the loss line:\n%s", out.String())
+	}
+}
+
+func TestFlagsValidated(t *testing.T) {
+	for _, args := range [][]string{
+		{"-conns", "3"}, {"-rate", "-1"}, {"-size", "0"}, {"-url", "http://10.1.2.3:80"},
+		{"-pid", "5"}, {"-maju", "x", "-url", "http://127.0.0.1:1"}, {"extra"},
+	} {
+		if _, err := parseFlags(args, io.Discard); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}
