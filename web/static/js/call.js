@@ -1,0 +1,630 @@
+// Call: one person's side of a maju call. It gets the camera and microphone (falling back to less when
+// they are missing or denied), joins the room over signaling, creates an RTCPeerConnection when the other
+// person is there, runs perfect negotiation, carries chat over the "chat" data channel, and reports a
+// small state machine as events. No DOM: ui.js draws what these events say.
+//
+// Events (all CustomEvent):
+//   'state'       {state, reason, message}  — see CallState
+//   'localstream' {stream, hasAudio, hasVideo} — once media acquisition is done (stream may be null)
+//   'remotestream'{stream}                  — the other person's media, or null when they are gone
+//   'mediastate'  {micOn, cameraOn, hasMic, hasCamera}
+//   'chat'        ChatEntry                 — a message sent or received
+//   'chatstate'   {open}                    — whether chat can be sent right now
+//   'notice'      {kind, message}           — something the person should know that is not a state
+
+import { Negotiation } from './negotiation.js';
+import { decodeChat, encodeChat, validChatText, MAX_CHAT_TEXT } from './chat.js';
+
+/**
+ * The call states.
+ * - starting:     joining the room (and asking for the camera and microphone)
+ * - waiting:      in the room alone
+ * - connecting:   the other person is there; the peer-to-peer connection is being made
+ * - connected:    media and chat flow peer to peer
+ * - reconnecting: the connection was interrupted; ICE may recover
+ * - peer-left:    the other person left (reason 'hangup' or 'disconnected'); waiting for them again
+ * - full:         the room already has two people
+ * - failed:       the peer-to-peer connection could not be made or failed (reason 'timeout' or 'ice-failed')
+ * - left:         this person hung up
+ * - ended:        the server connection ended (reason: an error code, or 'server-lost')
+ * @typedef {'starting' | 'waiting' | 'connecting' | 'connected' | 'reconnecting' | 'peer-left' | 'full' | 'failed' | 'left' | 'ended'} CallState
+ */
+
+/**
+ * @typedef {object} StateDetail
+ * @property {CallState} state
+ * @property {string} reason  Machine-readable cause, '' when there is none.
+ * @property {string} message Text from the server, for people, '' when there is none.
+ */
+
+/**
+ * @typedef {object} ChatEntry
+ * @property {string} id
+ * @property {string} text
+ * @property {number} ts         Sender's clock (Unix ms).
+ * @property {number} receivedAt This side's clock (Unix ms) when it was sent or received.
+ * @property {'me' | 'them'} from
+ */
+
+/**
+ * @typedef {object} MediaState
+ * @property {boolean} micOn
+ * @property {boolean} cameraOn
+ * @property {boolean} hasMic
+ * @property {boolean} hasCamera
+ */
+
+/**
+ * @typedef {object} Notice
+ * @property {'media' | 'server' | 'chat'} kind
+ * @property {string} message
+ */
+
+/**
+ * The part of Signaling that Call uses.
+ * @typedef {object} SignalingLike
+ * @property {() => void} start
+ * @property {(type: string, payload?: Record<string, unknown>) => boolean} sendMessage
+ * @property {(type: string, callback: (msg: import('./signaling.js').SignalMessage) => void) => () => void} onMessage
+ * @property {(code?: number, reason?: string) => void} close
+ * @property {EventTarget['addEventListener']} addEventListener
+ */
+
+/**
+ * @typedef {object} CallOptions
+ * @property {SignalingLike} signaling
+ * @property {string} roomId
+ * @property {MediaDevices | undefined} [mediaDevices] undefined where the page cannot use media (no HTTPS).
+ * @property {(config: RTCConfiguration) => RTCPeerConnection} [createPeerConnection]
+ * @property {RTCConfiguration} [rtcConfig]
+ * @property {number} [connectTimeout] ms to wait for the peer-to-peer connection before saying it failed.
+ * @property {() => string} [newId] Makes chat message ids.
+ * @property {() => number} [now] Clock, Unix ms.
+ */
+
+/** Constraints for the camera: ask for HD, take what the device has. */
+const VIDEO = { width: { ideal: 1280 }, height: { ideal: 720 } };
+const AUDIO = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+
+/** States after which nothing happens any more. */
+const FINAL_STATES = new Set(['full', 'left', 'ended']);
+
+/** Server error codes that end the connection (docs/protocol.md, "Error codes"). */
+const FATAL_CODES = new Set(['bad-room', 'room-full', 'join-timeout', 'too-large', 'slow-consumer', 'shutting-down']);
+
+/** How many received chat ids are remembered to drop duplicates. */
+const SEEN_IDS_LIMIT = 2000;
+
+export class Call extends EventTarget {
+  /** @type {SignalingLike} */
+  #signaling;
+  #roomId;
+  /** @type {MediaDevices | undefined} */
+  #mediaDevices;
+  /** @type {(config: RTCConfiguration) => RTCPeerConnection} */
+  #createPeerConnection;
+  /** @type {RTCConfiguration} */
+  #rtcConfig;
+  #connectTimeout;
+  /** @type {() => string} */
+  #newId;
+  /** @type {() => number} */
+  #now;
+
+  /** @type {StateDetail} */
+  #state = { state: 'starting', reason: '', message: '' };
+  #started = false;
+  /** @type {Promise<MediaStream | null> | null} */
+  #media = null;
+  /** @type {MediaStream | null} */
+  #localStream = null;
+  /** Incoming signaling messages are handled one at a time, in order. */
+  #inbox = Promise.resolve();
+  #signalingLost = false;
+
+  /** @type {RTCPeerConnection | null} */
+  #pc = null;
+  /** @type {Negotiation | null} */
+  #negotiation = null;
+  /** @type {RTCDataChannel | null} */
+  #channel = null;
+  /** Polite and the first offer has not arrived yet: local tracks and the chat channel are not added. */
+  #attachPending = false;
+  /** @type {MediaStream | null} */
+  #remoteStream = null;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #connectTimer;
+  /** @type {Set<string>} */
+  #seenIds = new Set();
+
+  /** @param {CallOptions} options */
+  constructor({
+    signaling,
+    roomId,
+    mediaDevices,
+    createPeerConnection = (config) => new RTCPeerConnection(config),
+    rtcConfig = {},
+    connectTimeout = 30000,
+    newId = () => crypto.randomUUID(),
+    now = () => Date.now(),
+  }) {
+    super();
+    this.#signaling = signaling;
+    this.#roomId = roomId;
+    this.#mediaDevices = mediaDevices;
+    this.#createPeerConnection = createPeerConnection;
+    this.#rtcConfig = rtcConfig;
+    this.#connectTimeout = connectTimeout;
+    this.#newId = newId;
+    this.#now = now;
+  }
+
+  /** The current state. */
+  get state() {
+    return this.#state.state;
+  }
+
+  /** The current state with its reason. */
+  get stateDetail() {
+    return { ...this.#state };
+  }
+
+  /** The room id. */
+  get roomId() {
+    return this.#roomId;
+  }
+
+  /** The current peer connection, or null while alone. Read it; do not change it. */
+  get pc() {
+    return this.#pc;
+  }
+
+  /** This side's camera and microphone, or null (receive only, or not acquired yet). */
+  get localStream() {
+    return this.#localStream;
+  }
+
+  /** The other person's media, or null. */
+  get remoteStream() {
+    return this.#remoteStream;
+  }
+
+  /** Whether a chat message can be sent now. */
+  get chatOpen() {
+    return this.#channel !== null && this.#channel.readyState === 'open';
+  }
+
+  /** @returns {MediaState} */
+  get mediaState() {
+    const audio = this.#localStream?.getAudioTracks() ?? [];
+    const video = this.#localStream?.getVideoTracks() ?? [];
+    return {
+      hasMic: audio.length > 0,
+      hasCamera: video.length > 0,
+      micOn: audio.some((t) => t.enabled),
+      cameraOn: video.some((t) => t.enabled),
+    };
+  }
+
+  /** Asks for media and joins the room. Call once. */
+  start() {
+    if (this.#started) throw new Error('Call.start() called twice');
+    this.#started = true;
+    this.#emitState('starting');
+
+    this.#media = this.#acquireMedia();
+    const sig = this.#signaling;
+    /** @type {Record<string, (msg: import('./signaling.js').SignalMessage) => Promise<void> | void>} */
+    const handlers = {
+      welcome: (m) => this.#onWelcome(m),
+      'peer-joined': (m) => this.#onPeerJoined(m),
+      'peer-left': (m) => this.#onPeerLeft(m),
+      offer: (m) => this.#onDescription(m),
+      answer: (m) => this.#onDescription(m),
+      candidate: (m) => this.#onCandidate(m),
+      error: (m) => this.#onError(m),
+    };
+    for (const [type, handle] of Object.entries(handlers)) {
+      sig.onMessage(type, (msg) => this.#enqueue(() => handle(msg)));
+    }
+    sig.addEventListener('close', (ev) => {
+      const detail = /** @type {CustomEvent<import('./signaling.js').CloseDetail>} */ (ev).detail;
+      this.#enqueue(() => this.#onSignalingClosed(detail));
+    });
+    sig.start();
+    sig.sendMessage('join', { room: this.#roomId });
+  }
+
+  /** Hangs up: tells the server, closes the connection, stops the camera and microphone. */
+  hangup() {
+    if (!this.#started || FINAL_STATES.has(this.#state.state)) return;
+    this.#signaling.sendMessage('leave');
+    this.#signaling.close();
+    this.#closePeer();
+    this.#stopMedia();
+    this.#emitState('left');
+  }
+
+  /**
+   * Turns the microphone on or off (track.enabled; the other side receives silence). Returns the new state.
+   * @param {boolean} on
+   * @returns {MediaState}
+   */
+  setMicEnabled(on) {
+    for (const t of this.#localStream?.getAudioTracks() ?? []) t.enabled = on;
+    return this.#emitMediaState();
+  }
+
+  /**
+   * Turns the camera on or off (track.enabled; the other side receives black frames). Returns the new state.
+   * @param {boolean} on
+   * @returns {MediaState}
+   */
+  setCameraEnabled(on) {
+    for (const t of this.#localStream?.getVideoTracks() ?? []) t.enabled = on;
+    return this.#emitMediaState();
+  }
+
+  /**
+   * Sends a chat message over the data channel. Throws when chat is not open or the text does not fit.
+   * @param {string} text
+   * @returns {ChatEntry}
+   */
+  sendChat(text) {
+    const channel = this.#channel;
+    if (!channel || channel.readyState !== 'open') throw new Error('chat is not connected');
+    if (!validChatText(text)) throw new Error(`a message has 1 to ${MAX_CHAT_TEXT} characters`);
+    const ts = this.#now();
+    const id = this.#newId();
+    channel.send(encodeChat(id, text, ts));
+    /** @type {ChatEntry} */
+    const entry = { id, text, ts, receivedAt: ts, from: 'me' };
+    this.#emit('chat', entry);
+    return entry;
+  }
+
+  // --- media ---------------------------------------------------------------------------------------
+
+  /**
+   * Tries audio+video, then audio only, then video only; null means receive only. Never rejects.
+   * @returns {Promise<MediaStream | null>}
+   */
+  async #acquireMedia() {
+    const md = this.#mediaDevices;
+    /** @type {unknown} */
+    let firstError = null;
+    /** @type {MediaStream | null} */
+    let stream = null;
+    if (!md || typeof md.getUserMedia !== 'function') {
+      firstError = new DOMException('media devices need a secure (HTTPS) page', 'SecurityError');
+    } else {
+      for (const constraints of [{ audio: AUDIO, video: VIDEO }, { audio: AUDIO }, { video: VIDEO }]) {
+        try {
+          stream = await md.getUserMedia(constraints);
+          break;
+        } catch (err) {
+          firstError ??= err;
+        }
+      }
+    }
+    if (stream && FINAL_STATES.has(this.#state.state)) {
+      // The call ended while the browser was asking; give the devices back at once.
+      for (const t of stream.getTracks()) t.stop();
+      return null;
+    }
+    this.#localStream = stream;
+    const hasAudio = (stream?.getAudioTracks().length ?? 0) > 0;
+    const hasVideo = (stream?.getVideoTracks().length ?? 0) > 0;
+    this.#emit('localstream', { stream, hasAudio, hasVideo });
+    this.#emitMediaState();
+    const notice = mediaNotice(hasAudio, hasVideo, firstError);
+    if (notice) this.#emit('notice', { kind: 'media', message: notice });
+    return stream;
+  }
+
+  #stopMedia() {
+    for (const t of this.#localStream?.getTracks() ?? []) t.stop();
+  }
+
+  /** @returns {MediaState} */
+  #emitMediaState() {
+    const state = this.mediaState;
+    this.#emit('mediastate', state);
+    return state;
+  }
+
+  // --- signaling messages --------------------------------------------------------------------------
+
+  /** @param {() => Promise<void> | void} fn */
+  #enqueue(fn) {
+    this.#inbox = this.#inbox.then(fn).catch((err) => console.error('maju: call:', err));
+  }
+
+  /** @param {import('./signaling.js').SignalMessage} m */
+  async #onWelcome(m) {
+    if (FINAL_STATES.has(this.#state.state)) return;
+    if (m.peer === true) {
+      await this.#startPeer(m.polite === true);
+    } else {
+      this.#emitState('waiting');
+    }
+  }
+
+  /** @param {import('./signaling.js').SignalMessage} m */
+  async #onPeerJoined(m) {
+    if (FINAL_STATES.has(this.#state.state)) return;
+    await this.#startPeer(m.polite === true);
+  }
+
+  /** @param {import('./signaling.js').SignalMessage} m */
+  #onPeerLeft(m) {
+    if (FINAL_STATES.has(this.#state.state)) return;
+    this.#closePeer();
+    const reason = m.reason === 'hangup' ? 'hangup' : 'disconnected';
+    this.#emitState('peer-left', reason);
+  }
+
+  /** @param {import('./signaling.js').SignalMessage} m */
+  async #onDescription(m) {
+    const type = m.type;
+    if (!this.#negotiation || typeof m.sdp !== 'string' || (type !== 'offer' && type !== 'answer')) return;
+    // Polite: our tracks go in now, before the offer is applied, so the answer carries them (addTrack's
+    // transceivers take the offer's m-lines).
+    if (type === 'offer' && this.#attachPending && this.#pc) this.#attachMedia(this.#pc, false);
+    await this.#negotiation.handleDescription({ type, sdp: m.sdp });
+  }
+
+  /** @param {import('./signaling.js').SignalMessage} m */
+  async #onCandidate(m) {
+    if (!this.#negotiation) return;
+    const c = m.candidate;
+    if (c === null) {
+      await this.#negotiation.handleCandidate(null);
+      return;
+    }
+    if (typeof c !== 'object' || c === undefined) return;
+    const o = /** @type {Record<string, unknown>} */ (c);
+    if (typeof o.candidate !== 'string') return;
+    await this.#negotiation.handleCandidate({
+      candidate: o.candidate,
+      sdpMid: typeof o.sdpMid === 'string' ? o.sdpMid : null,
+      sdpMLineIndex: typeof o.sdpMLineIndex === 'number' ? o.sdpMLineIndex : null,
+      usernameFragment: typeof o.usernameFragment === 'string' ? o.usernameFragment : null,
+    });
+  }
+
+  /** @param {import('./signaling.js').SignalMessage} m */
+  #onError(m) {
+    const code = typeof m.code === 'string' ? m.code : 'unknown';
+    const message = typeof m.message === 'string' ? m.message : '';
+    if (!FATAL_CODES.has(code)) {
+      console.warn('maju: the server refused a message:', code, message);
+      return;
+    }
+    if (FINAL_STATES.has(this.#state.state)) return;
+    this.#closePeer();
+    this.#stopMedia();
+    if (code === 'room-full') {
+      this.#emitState('full', code, message);
+    } else {
+      this.#emitState('ended', code, message);
+    }
+  }
+
+  /** @param {import('./signaling.js').CloseDetail} detail */
+  #onSignalingClosed(detail) {
+    this.#signalingLost = true;
+    if (FINAL_STATES.has(this.#state.state) || detail.byClient) return;
+    const fatal = FATAL_CODES.has(detail.reason) ? detail.reason : 'server-lost';
+    if (fatal === 'server-lost' && (this.#state.state === 'connected' || this.#state.state === 'reconnecting')) {
+      // Media and chat go peer to peer, so the call goes on without the server for as long as it can.
+      this.#emit('notice', {
+        kind: 'server',
+        message: 'Lost the connection to the maju server. The call goes on, but cannot reconnect if it drops.',
+      });
+      return;
+    }
+    this.#closePeer();
+    this.#stopMedia();
+    this.#emitState(fatal === 'room-full' ? 'full' : 'ended', fatal);
+  }
+
+  // --- the peer connection -------------------------------------------------------------------------
+
+  /**
+   * Creates a fresh peer connection for the other person, with our tracks and the chat channel.
+   * @param {boolean} polite
+   */
+  async #startPeer(polite) {
+    this.#closePeer();
+    this.#emitState('connecting');
+    await this.#media;
+    if (FINAL_STATES.has(this.#state.state) || this.#state.state !== 'connecting' || this.#pc) return;
+
+    const pc = this.#createPeerConnection(this.#rtcConfig);
+    this.#pc = pc;
+    const negotiation = new Negotiation({
+      pc,
+      polite,
+      send: (type, payload) => this.#signaling.sendMessage(type, payload),
+    });
+    this.#negotiation = negotiation;
+    negotiation.start();
+
+    pc.addEventListener('track', (ev) => this.#onTrack(pc, ev));
+    pc.addEventListener('connectionstatechange', () => this.#onConnectionState(pc));
+
+    // The impolite side makes the first offer (a browser as soon as it has its tracks, the Go peer at
+    // once). The polite side adds its tracks and the chat channel only when that offer arrives, just
+    // before applying it: then it never makes a first offer of its own that it would have to roll back.
+    // Perfect negotiation would sort such a collision out, but Chromium 156 sometimes gathers no ICE
+    // candidates at all after rolling back its first offer, and the call never connects.
+    if (polite) {
+      this.#attachPending = true;
+    } else {
+      this.#attachMedia(pc, true);
+    }
+    clearTimeout(this.#connectTimer);
+    this.#connectTimer = setTimeout(() => {
+      if (this.#pc === pc && pc.connectionState !== 'connected') this.#emitState('failed', 'timeout');
+    }, this.#connectTimeout);
+  }
+
+  /**
+   * Adds the local tracks and the chat channel to pc.
+   * @param {RTCPeerConnection} pc
+   * @param {boolean} askToReceive Also add receive-only transceivers for the kinds this side does not
+   *   send, so that an offer from this side asks for the other person's audio and video. Not needed when
+   *   answering an offer, which already has them.
+   */
+  #attachMedia(pc, askToReceive) {
+    this.#attachPending = false;
+    this.#openChannel(pc);
+    const local = this.#localStream;
+    for (const track of local?.getTracks() ?? []) pc.addTrack(track, /** @type {MediaStream} */ (local));
+    if (!askToReceive) return;
+    if (!local || local.getAudioTracks().length === 0) pc.addTransceiver('audio', { direction: 'recvonly' });
+    if (!local || local.getVideoTracks().length === 0) pc.addTransceiver('video', { direction: 'recvonly' });
+  }
+
+  /** @param {RTCPeerConnection} pc */
+  #openChannel(pc) {
+    const channel = pc.createDataChannel('chat', { negotiated: true, id: 0, ordered: true });
+    this.#channel = channel;
+    channel.addEventListener('open', () => {
+      if (this.#channel === channel) this.#emit('chatstate', { open: true });
+    });
+    channel.addEventListener('close', () => {
+      if (this.#channel === channel) this.#emit('chatstate', { open: false });
+    });
+    channel.addEventListener('message', (ev) => {
+      if (this.#channel !== channel) return;
+      const msg = decodeChat(ev.data);
+      if (!msg || this.#seenIds.has(msg.id)) return;
+      if (this.#seenIds.size >= SEEN_IDS_LIMIT) this.#seenIds.clear();
+      this.#seenIds.add(msg.id);
+      /** @type {ChatEntry} */
+      const entry = { id: msg.id, text: msg.text, ts: msg.ts, receivedAt: this.#now(), from: 'them' };
+      this.#emit('chat', entry);
+    });
+  }
+
+  /**
+   * @param {RTCPeerConnection} pc
+   * @param {RTCTrackEvent} ev
+   */
+  #onTrack(pc, ev) {
+    if (this.#pc !== pc) return;
+    let stream = ev.streams[0];
+    if (!stream) {
+      // A sender without a stream (possible from non-browser peers): collect its tracks in one stream.
+      stream = this.#remoteStream ?? new MediaStream();
+      if (!stream.getTracks().includes(ev.track)) stream.addTrack(ev.track);
+    }
+    this.#remoteStream = stream;
+    this.#emit('remotestream', { stream });
+  }
+
+  /** @param {RTCPeerConnection} pc */
+  #onConnectionState(pc) {
+    if (this.#pc !== pc || FINAL_STATES.has(this.#state.state)) return;
+    switch (pc.connectionState) {
+      case 'connected':
+        clearTimeout(this.#connectTimer);
+        this.#emitState('connected');
+        break;
+      case 'disconnected':
+        if (this.#state.state === 'connected') this.#emitState('reconnecting');
+        break;
+      case 'failed':
+        clearTimeout(this.#connectTimer);
+        if (this.#signalingLost) {
+          this.#closePeer();
+          this.#stopMedia();
+          this.#emitState('ended', 'server-lost');
+        } else {
+          this.#emitState('failed', 'ice-failed');
+        }
+        break;
+    }
+  }
+
+  #closePeer() {
+    clearTimeout(this.#connectTimer);
+    const pc = this.#pc;
+    if (!pc) return;
+    this.#pc = null;
+    this.#attachPending = false;
+    this.#negotiation?.stop();
+    this.#negotiation = null;
+    const channel = this.#channel;
+    this.#channel = null;
+    channel?.close();
+    pc.close();
+    if (this.#remoteStream) {
+      this.#remoteStream = null;
+      this.#emit('remotestream', { stream: null });
+    }
+    this.#emit('chatstate', { open: false });
+  }
+
+  // --- events --------------------------------------------------------------------------------------
+
+  /**
+   * @param {CallState} state
+   * @param {string} [reason]
+   * @param {string} [message]
+   */
+  #emitState(state, reason = '', message = '') {
+    const s = this.#state;
+    if (s.state === state && s.reason === reason && s.message === message) return;
+    this.#state = { state, reason, message };
+    console.debug(`maju: call: ${state}${reason ? ` (${reason})` : ''}`);
+    this.#emit('state', { ...this.#state });
+  }
+
+  /**
+   * @param {string} type
+   * @param {unknown} detail
+   */
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}
+
+/**
+ * Words for what media acquisition got, or '' when it got everything.
+ * @param {boolean} hasAudio
+ * @param {boolean} hasVideo
+ * @param {unknown} err The first error, which says why the full set was not available.
+ * @returns {string}
+ */
+function mediaNotice(hasAudio, hasVideo, err) {
+  if (hasAudio && hasVideo) return '';
+  const why = mediaErrorWords(err);
+  if (hasAudio) return `Camera unavailable${why} — continuing with audio only.`;
+  if (hasVideo) return `Microphone unavailable${why} — continuing with video only.`;
+  return `Camera and microphone unavailable${why} — continuing receive only: you can still see and hear the other person.`;
+}
+
+/**
+ * @param {unknown} err
+ * @returns {string}
+ */
+function mediaErrorWords(err) {
+  const name = err instanceof Error || err instanceof DOMException ? err.name : '';
+  switch (name) {
+    case 'NotAllowedError':
+      return ' (permission denied)';
+    case 'NotFoundError':
+    case 'OverconstrainedError':
+      return ' (none found)';
+    case 'NotReadableError':
+    case 'AbortError':
+      return ' (in use by another app)';
+    case 'SecurityError':
+      return ' (this page needs HTTPS)';
+    default:
+      return '';
+  }
+}
