@@ -44,6 +44,7 @@ fi
 go vet ./...
 go tool staticcheck ./...
 npx --no-install tsc --noEmit --checkJs -p tsconfig.json
+node --test e2e/unit/
 
 # --- tests -----------------------------------------------------------------------------------------
 # Compile first (with the network), so the namespace run needs none.
