@@ -44,7 +44,7 @@ fi
 go vet ./...
 go tool staticcheck ./...
 npx --no-install tsc --noEmit --checkJs -p tsconfig.json
-node --test e2e/unit/
+node --test --test-reporter=spec e2e/unit/
 
 # --- tests -----------------------------------------------------------------------------------------
 # Compile first (with the network), so the namespace run needs none.
@@ -59,8 +59,8 @@ isolated() {
   fi
 }
 
-log "go test -race ./...  (browser tests repeated ${MAJU_BROWSER_COUNT:=3} times)"
+log "go test -race ./...  (browser tests repeated ${MAJU_BROWSER_COUNT:=2} times)"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 TMPDIR=$tmp isolated go test -race -count=1 -timeout 10m $(go list ./... | grep -v /e2e$)
-TMPDIR=$tmp isolated go test -race -count="$MAJU_BROWSER_COUNT" -timeout 10m ./e2e/
+TMPDIR=$tmp isolated go test -race -count="$MAJU_BROWSER_COUNT" -timeout "$((MAJU_BROWSER_COUNT * 4 + 6))m" ./e2e/
