@@ -79,19 +79,11 @@ func waitConnected(ctx context.Context, t *testing.T, peers ...*peer.Peer) {
 // waitEvent reads p's events until one of type typ arrives, and returns it.
 func waitEvent(ctx context.Context, t *testing.T, p *peer.Peer, typ peer.EventType) peer.Event {
 	t.Helper()
-	for {
-		select {
-		case ev, ok := <-p.Events():
-			if !ok {
-				t.Fatalf("events closed while waiting for %v", typ)
-			}
-			if ev.Type == typ {
-				return ev
-			}
-		case <-ctx.Done():
-			t.Fatalf("no %v event: %v", typ, ctx.Err())
-		}
+	ev, err := p.WaitEvent(ctx, typ)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return ev
 }
 
 // chat sends texts from one peer and checks the other receives exactly them, in order.

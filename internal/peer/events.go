@@ -1,6 +1,7 @@
 package peer
 
 import (
+	"context"
 	"fmt"
 	"sync"
 
@@ -109,5 +110,23 @@ func deliver[T any](g *gate, ch chan<- T, v T) bool {
 		return true
 	case <-g.done:
 		return false
+	}
+}
+
+// WaitEvent reads Events until one of type typ arrives and returns it. It fails when ctx ends first or
+// the peer stops (Events is closed). Events of other types read meanwhile are discarded.
+func (p *Peer) WaitEvent(ctx context.Context, typ EventType) (Event, error) {
+	for {
+		select {
+		case ev, ok := <-p.Events():
+			if !ok {
+				return Event{}, fmt.Errorf("peer stopped while waiting for %v", typ)
+			}
+			if ev.Type == typ {
+				return ev, nil
+			}
+		case <-ctx.Done():
+			return Event{}, fmt.Errorf("no %v event: %w", typ, ctx.Err())
+		}
 	}
 }

@@ -444,19 +444,11 @@ func nextOfType(ctx context.Context, t *testing.T, ch <-chan protocol.Message, t
 
 func waitEvent(ctx context.Context, t *testing.T, p *Peer, typ EventType) Event {
 	t.Helper()
-	for {
-		select {
-		case ev, ok := <-p.Events():
-			if !ok {
-				t.Fatalf("events closed while waiting for %v", typ)
-			}
-			if ev.Type == typ {
-				return ev
-			}
-		case <-ctx.Done():
-			t.Fatalf("no %v event: %v", typ, ctx.Err())
-		}
+	ev, err := p.WaitEvent(ctx, typ)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return ev
 }
 
 // TestImpolite: the peer offers as soon as the pair forms, ignores the remote's colliding offer, keeps
