@@ -13,6 +13,7 @@
 //   'notice'      {kind, message}           — something the person should know that is not a state
 
 import { Negotiation } from './negotiation.js';
+import { getLocalMedia } from './media.js';
 import { decodeChat, encodeChat, validChatText, MAX_CHAT_TEXT } from './chat.js';
 
 /**
@@ -81,10 +82,6 @@ import { decodeChat, encodeChat, validChatText, MAX_CHAT_TEXT } from './chat.js'
  * @property {() => string} [newId] Makes chat message ids.
  * @property {() => number} [now] Clock, Unix ms.
  */
-
-/** Constraints for the camera: ask for HD, take what the device has. */
-const VIDEO = { width: { ideal: 1280 }, height: { ideal: 720 } };
-const AUDIO = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
 
 /** States after which nothing happens any more. */
 const FINAL_STATES = new Set(['full', 'left', 'ended']);
@@ -286,27 +283,11 @@ export class Call extends EventTarget {
   // --- media ---------------------------------------------------------------------------------------
 
   /**
-   * Tries audio+video, then audio only, then video only; null means receive only. Never rejects.
+   * Gets what camera and microphone it can (media.js); null means receive only. Never rejects.
    * @returns {Promise<MediaStream | null>}
    */
   async #acquireMedia() {
-    const md = this.#mediaDevices;
-    /** @type {unknown} */
-    let firstError = null;
-    /** @type {MediaStream | null} */
-    let stream = null;
-    if (!md || typeof md.getUserMedia !== 'function') {
-      firstError = new DOMException('media devices need a secure (HTTPS) page', 'SecurityError');
-    } else {
-      for (const constraints of [{ audio: AUDIO, video: VIDEO }, { audio: AUDIO }, { video: VIDEO }]) {
-        try {
-          stream = await md.getUserMedia(constraints);
-          break;
-        } catch (err) {
-          firstError ??= err;
-        }
-      }
-    }
+    const { stream, notice } = await getLocalMedia(this.#mediaDevices);
     if (stream && FINAL_STATES.has(this.#state.state)) {
       // The call ended while the browser was asking; give the devices back at once.
       for (const t of stream.getTracks()) t.stop();
@@ -317,7 +298,6 @@ export class Call extends EventTarget {
     const hasVideo = (stream?.getVideoTracks().length ?? 0) > 0;
     this.#emit('localstream', { stream, hasAudio, hasVideo });
     this.#emitMediaState();
-    const notice = mediaNotice(hasAudio, hasVideo, firstError);
     if (notice) this.#emit('notice', { kind: 'media', message: notice });
     return stream;
   }
@@ -589,42 +569,5 @@ export class Call extends EventTarget {
    */
   #emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
-  }
-}
-
-/**
- * Words for what media acquisition got, or '' when it got everything.
- * @param {boolean} hasAudio
- * @param {boolean} hasVideo
- * @param {unknown} err The first error, which says why the full set was not available.
- * @returns {string}
- */
-function mediaNotice(hasAudio, hasVideo, err) {
-  if (hasAudio && hasVideo) return '';
-  const why = mediaErrorWords(err);
-  if (hasAudio) return `Camera unavailable${why} — continuing with audio only.`;
-  if (hasVideo) return `Microphone unavailable${why} — continuing with video only.`;
-  return `Camera and microphone unavailable${why} — continuing receive only: you can still see and hear the other person.`;
-}
-
-/**
- * @param {unknown} err
- * @returns {string}
- */
-function mediaErrorWords(err) {
-  const name = err instanceof Error || err instanceof DOMException ? err.name : '';
-  switch (name) {
-    case 'NotAllowedError':
-      return ' (permission denied)';
-    case 'NotFoundError':
-    case 'OverconstrainedError':
-      return ' (none found)';
-    case 'NotReadableError':
-    case 'AbortError':
-      return ' (in use by another app)';
-    case 'SecurityError':
-      return ' (this page needs HTTPS)';
-    default:
-      return '';
   }
 }
