@@ -16,9 +16,9 @@ import (
 // closeGrace is how long a closing connection waits for the client to answer the close frame.
 const closeGrace = time.Second
 
-// conn is one client's WebSocket. Its reader runs on the HTTP handler goroutine and owns the fields below
-// "reader state"; its writer goroutine owns every write to the socket except the thread-safe
-// WriteControl/Close.
+// conn is one client's WebSocket. Its reader goroutine (serve) owns the fields below "reader state". A
+// writer goroutine runs only while the outbox has frames, and is then the only one writing messages to
+// the socket; WriteControl and Close are safe from anywhere. Heartbeat pings come from a timer.
 type conn struct {
 	h   *Handler
 	ws  *websocket.Conn
