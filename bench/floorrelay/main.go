@@ -25,6 +25,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/maju-call/maju/bench/internal/proc"
 )
 
 const recordSize = 256
@@ -156,7 +158,7 @@ func runClient(n, rate int, duration time.Duration) error {
 	time.Sleep(2 * time.Second) // let the child park every reader
 
 	total := rate * int(duration.Seconds())
-	cpu0, err := cpuSeconds(cmd.Process.Pid)
+	cpu0, err := proc.CPUSeconds(cmd.Process.Pid)
 	if err != nil {
 		return err
 	}
@@ -194,7 +196,7 @@ func runClient(n, rate int, duration time.Duration) error {
 	for deadline := time.Now().Add(10 * time.Second); got.Load() < int64(total) && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
 	}
-	cpu1, err := cpuSeconds(cmd.Process.Pid)
+	cpu1, err := proc.CPUSeconds(cmd.Process.Pid)
 	if err != nil {
 		return err
 	}
@@ -208,25 +210,6 @@ func runClient(n, rate int, duration time.Duration) error {
 		return errors.New("records were lost")
 	}
 	return nil
-}
-
-// cpuSeconds is utime+stime of /proc/PID/stat (fields 14 and 15), at the usual 100 ticks per second.
-func cpuSeconds(pid int) (float64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	s := string(data)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
-		return 0, errors.New("short /proc stat line")
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, err
-	}
-	return float64(utime+stime) / 100, nil
 }
 
 func raiseFileLimit(want uint64) {

@@ -47,17 +47,6 @@ func TestOfferRoundTrip(t *testing.T) {
 	}
 }
 
-func TestParseStatTicks(t *testing.T) {
-	line := "4242 (maju (x) y) S 1 4242 4242 0 -1 4194560 1234 0 0 0 250 75 0 0 20 0 11 0 100 0 0"
-	got, err := parseStatTicks(line)
-	if err != nil || got != 325 {
-		t.Fatalf("parseStatTicks = %d, %v; want 325", got, err)
-	}
-	if _, err := parseStatTicks("4242 (maju) S 1"); err == nil {
-		t.Fatal("a short line was accepted")
-	}
-}
-
 func TestLoopbackOnly(t *testing.T) {
 	for _, ok := range []string{"http://127.0.0.1:8080", "http://127.3.4.5:1", "http://[::1]:80"} {
 		if err := checkLoopbackURL(ok); err != nil {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/maju-call/maju/bench/internal/proc"
 )
 
 // result is everything one run measured.
@@ -193,7 +195,7 @@ func machine() string {
 
 // memTotal is the machine's memory from /proc/meminfo, in GiB.
 func memTotal() string {
-	v, err := kibField("/proc/meminfo", "MemTotal")
+	v, err := proc.KiBField("/proc/meminfo", "MemTotal")
 	if err != nil {
 		return "memory unknown"
 	}

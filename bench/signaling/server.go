@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/maju-call/maju/bench/internal/proc"
 )
 
 // majuProc is the maju under test: a child process this tool started, or one given by -url (and -pid).
@@ -185,7 +187,7 @@ func (s *majuProc) rssKiB() int64 {
 	if s.pid == 0 {
 		return 0
 	}
-	v, err := procStatusKiB(s.pid, "VmRSS")
+	v, err := proc.StatusKiB(s.pid, "VmRSS")
 	if err != nil {
 		return 0
 	}
@@ -197,72 +199,12 @@ func (s *majuProc) cpuSeconds() (float64, bool) {
 	if s.pid == 0 {
 		return 0, false
 	}
-	ticks, err := procCPUTicks(s.pid)
+	secs, err := proc.CPUSeconds(s.pid)
 	if err != nil {
 		return 0, false
 	}
-	return float64(ticks) / float64(clockTicks()), true
+	return secs, true
 }
-
-// procStatusKiB reads one "Name:  123 kB" line of /proc/PID/status.
-func procStatusKiB(pid int, field string) (int64, error) {
-	return kibField(fmt.Sprintf("/proc/%d/status", pid), field)
-}
-
-// kibField reads the "Name:  123 kB" line of a /proc file such as status or meminfo.
-func kibField(path, field string) (int64, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return 0, err
-	}
-	for line := range strings.Lines(string(data)) {
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			f := strings.Fields(rest)
-			if len(f) == 2 && f[1] == "kB" {
-				return strconv.ParseInt(f[0], 10, 64)
-			}
-		}
-	}
-	return 0, fmt.Errorf("%s has no %s", path, field)
-}
-
-// procCPUTicks returns utime+stime of /proc/PID/stat, in clock ticks.
-func procCPUTicks(pid int) (int64, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	return parseStatTicks(string(data))
-}
-
-// parseStatTicks takes fields 14 (utime) and 15 (stime) of a /proc/PID/stat line. The command name in
-// field 2 may hold spaces and parentheses, so fields are counted after its last ')'.
-func parseStatTicks(stat string) (int64, error) {
-	i := strings.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, errors.New("malformed /proc stat line")
-	}
-	f := strings.Fields(stat[i+1:]) // f[0] is field 3 (state)
-	if len(f) < 13 {
-		return 0, errors.New("short /proc stat line")
-	}
-	utime, err1 := strconv.ParseInt(f[11], 10, 64)
-	stime, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, err
-	}
-	return utime + stime, nil
-}
-
-var clockTicks = sync.OnceValue(func() int64 {
-	out, err := exec.Command("getconf", "CLK_TCK").Output()
-	if err == nil {
-		if v, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64); err == nil && v > 0 {
-			return v
-		}
-	}
-	return 100
-})
 
 // selfCPUSeconds is this process's own user plus system CPU time.
 func selfCPUSeconds() float64 {
