@@ -8,6 +8,8 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/maju-call/maju/internal/pionlog"
 )
 
 // ConfigureLoopbackOnly restricts se to ICE over IPv4 UDP on the loopback interface: host candidates on
@@ -38,7 +40,7 @@ func newAPI(loopbackOnly bool, log *slog.Logger) (*webrtc.API, error) {
 	if err := webrtc.RegisterDefaultInterceptors(&me, &ir); err != nil {
 		return nil, fmt.Errorf("peer: register interceptors: %w", err)
 	}
-	se := webrtc.SettingEngine{LoggerFactory: pionLogs{log}}
+	se := webrtc.SettingEngine{LoggerFactory: pionlog.New(log)}
 	if loopbackOnly {
 		ConfigureLoopbackOnly(&se)
 	}

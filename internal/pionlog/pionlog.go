@@ -1,4 +1,5 @@
-package peer
+// Package pionlog routes pion's logs (webrtc, ice, dtls, turn, …) to a slog.Logger.
+package pionlog
 
 import (
 	"context"
@@ -8,12 +9,16 @@ import (
 	"github.com/pion/logging"
 )
 
-// pionLogs routes pion's logs to a slog.Logger, each with a "pion" attribute naming pion's scope (ice,
+// Factory routes pion's logs to a slog.Logger, each with a "pion" attribute naming pion's scope (ice,
 // dtls, sctp, pc, …). pion is chatty, and warns about ordinary things (packets racing a close), so its
 // levels move down: trace, debug and info become debug, warn becomes info, error becomes warn.
-type pionLogs struct{ log *slog.Logger }
+type Factory struct{ log *slog.Logger }
 
-func (f pionLogs) NewLogger(scope string) logging.LeveledLogger {
+// New returns a pion LoggerFactory that writes to log.
+func New(log *slog.Logger) logging.LoggerFactory { return Factory{log} }
+
+// NewLogger implements logging.LoggerFactory.
+func (f Factory) NewLogger(scope string) logging.LeveledLogger {
 	return pionLogger{f.log.With("pion", scope)}
 }
 

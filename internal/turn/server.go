@@ -1,0 +1,269 @@
+package turn
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	pionturn "github.com/pion/turn/v5"
+
+	"github.com/maju-call/maju/internal/pionlog"
+)
+
+// ServerConfig configures the embedded TURN server.
+type ServerConfig struct {
+	// Realm is the TURN realm (required).
+	Realm string
+	// Secret is the shared TURN REST secret credentials are minted with
+	// (required).
+	Secret []byte
+	// PublicIP is the relay IP announced to clients (XOR-RELAYED-ADDRESS).
+	// Defaults to RelayIP.
+	PublicIP netip.Addr
+	// RelayIP is the address relay sockets bind on. Defaults to the
+	// unspecified IPv4 address (all interfaces); then PublicIP is required.
+	RelayIP netip.Addr
+	// MinPort and MaxPort bound the relay port range (inclusive). Both zero
+	// means any ephemeral port.
+	MinPort, MaxPort uint16
+	// AllowLoopbackPeers permits relaying to loopback peers. Tests only.
+	AllowLoopbackPeers bool
+	// MaxAllocationsPerUser limits concurrent allocations per credential id
+	// (the part of the username after the expiry); MaxAllocations limits
+	// them in total. Zero means unlimited. Excess allocations are refused
+	// with 486 (Allocation Quota Reached).
+	MaxAllocationsPerUser, MaxAllocations int
+	// Logger receives the server's logs; nil discards them.
+	Logger *slog.Logger
+	// Now returns the current time for credential expiry; nil means
+	// time.Now.
+	Now func() time.Time
+}
+
+// Server is maju's embedded STUN/TURN server.
+type Server struct {
+	cfg    ServerConfig
+	log    *slog.Logger
+	filter *PeerFilter
+	srv    *pionturn.Server
+
+	mu      sync.Mutex
+	perUser map[string]int
+	total   int
+
+	// denied counts refused peer permissions (for tests and metrics).
+	denied atomic.Int64
+	// authFailures counts refused credentials.
+	authFailures atomic.Int64
+}
+
+// NewServer starts a TURN server on the given sockets, which the caller
+// creates; the server takes ownership of them and closes them on Close
+// (also when NewServer fails).
+func NewServer(cfg ServerConfig, udp []net.PacketConn, tcp []net.Listener) (_ *Server, err error) {
+	defer func() {
+		if err != nil {
+			for _, c := range udp {
+				_ = c.Close()
+			}
+			for _, l := range tcp {
+				_ = l.Close()
+			}
+		}
+	}()
+	if len(cfg.Secret) == 0 {
+		return nil, ErrEmptySecret
+	}
+	if cfg.Realm == "" {
+		return nil, errors.New("turn: empty realm")
+	}
+	if len(udp) == 0 && len(tcp) == 0 {
+		return nil, errors.New("turn: no sockets to serve on")
+	}
+	if (cfg.MinPort == 0) != (cfg.MaxPort == 0) || cfg.MinPort > cfg.MaxPort {
+		return nil, fmt.Errorf("turn: invalid relay port range %d-%d", cfg.MinPort, cfg.MaxPort)
+	}
+	if cfg.MaxAllocations < 0 || cfg.MaxAllocationsPerUser < 0 {
+		return nil, errors.New("turn: negative allocation quota")
+	}
+	if !cfg.RelayIP.IsValid() {
+		cfg.RelayIP = netip.IPv4Unspecified()
+	}
+	if !cfg.PublicIP.IsValid() {
+		if cfg.RelayIP.IsUnspecified() {
+			return nil, errors.New("turn: PublicIP is required when RelayIP is unspecified")
+		}
+		cfg.PublicIP = cfg.RelayIP
+	}
+	if cfg.PublicIP.IsUnspecified() || cfg.PublicIP.IsMulticast() {
+		return nil, fmt.Errorf("turn: invalid public relay IP %v", cfg.PublicIP)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+
+	s := &Server{
+		cfg:     cfg,
+		log:     log,
+		filter:  NewPeerFilter(ownAddrs(cfg.PublicIP, cfg.RelayIP), cfg.AllowLoopbackPeers),
+		perUser: map[string]int{},
+	}
+
+	pc := pionturn.ServerConfig{
+		Realm:         cfg.Realm,
+		LoggerFactory: pionlog.New(log.With("component", "turn")),
+		AuthHandler:   s.auth,
+		QuotaHandler:  s.quota,
+		EventHandler: pionturn.EventHandler{
+			OnAllocationCreated: s.allocationCreated,
+			OnAllocationDeleted: s.allocationDeleted,
+		},
+	}
+	for _, c := range udp {
+		pc.PacketConnConfigs = append(pc.PacketConnConfigs, pionturn.PacketConnConfig{
+			PacketConn:            c,
+			RelayAddressGenerator: s.relayGenerator(),
+			PermissionHandler:     s.permission,
+		})
+	}
+	for _, l := range tcp {
+		pc.ListenerConfigs = append(pc.ListenerConfigs, pionturn.ListenerConfig{
+			Listener:              l,
+			RelayAddressGenerator: s.relayGenerator(),
+			PermissionHandler:     s.permission,
+		})
+	}
+	srv, err := pionturn.NewServer(pc)
+	if err != nil {
+		if srv != nil {
+			_ = srv.Close()
+		}
+		return nil, fmt.Errorf("turn: start server: %w", err)
+	}
+	s.srv = srv
+	return s, nil
+}
+
+// Close stops the server, closing its sockets and all allocations.
+func (s *Server) Close() error {
+	return s.srv.Close()
+}
+
+// AllocationCount returns the number of active allocations.
+func (s *Server) AllocationCount() int {
+	return s.srv.AllocationCount()
+}
+
+// ownAddrs lists the relay addresses peers may always reach (so two relayed
+// peers can meet), leaving out addresses that must never become an
+// exception: unspecified, loopback, multicast and link-local.
+func ownAddrs(addrs ...netip.Addr) []netip.Addr {
+	var own []netip.Addr
+	for _, a := range addrs {
+		a = normalize(a)
+		if !a.IsValid() || a.IsUnspecified() || a.IsLoopback() || a.IsMulticast() ||
+			a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() {
+			continue
+		}
+		own = append(own, a)
+	}
+	return own
+}
+
+func (s *Server) relayGenerator() pionturn.RelayAddressGenerator {
+	if s.cfg.MinPort != 0 {
+		return &pionturn.RelayAddressGeneratorPortRange{
+			RelayAddress: net.IP(s.cfg.PublicIP.AsSlice()),
+			Address:      s.cfg.RelayIP.String(),
+			MinPort:      s.cfg.MinPort,
+			MaxPort:      s.cfg.MaxPort,
+		}
+	}
+	return &pionturn.RelayAddressGeneratorStatic{
+		RelayAddress: net.IP(s.cfg.PublicIP.AsSlice()),
+		Address:      s.cfg.RelayIP.String(),
+	}
+}
+
+// auth implements pion's AuthHandler for TURN REST credentials. The user id
+// reported to pion (and used for quotas) is the id part of the username.
+func (s *Server) auth(ra *pionturn.RequestAttributes) (string, []byte, bool) {
+	pw, err := Verify(s.cfg.Secret, ra.Username, s.cfg.Now())
+	if err != nil {
+		s.authFailures.Add(1)
+		s.log.Debug("turn: credential refused", "src", addrString(ra.SrcAddr), "err", err)
+		return "", nil, false
+	}
+	_, id, err := parseUsername(ra.Username)
+	if err != nil { // unreachable: Verify parsed it
+		return "", nil, false
+	}
+	// A wrong password fails pion's MESSAGE-INTEGRITY check against this
+	// key.
+	return id, pionturn.GenerateAuthKey(ra.Username, s.cfg.Realm, pw), true
+}
+
+// permission implements pion's PermissionHandler (CreatePermission,
+// ChannelBind and TCP Connect).
+func (s *Server) permission(src net.Addr, peer net.IP) bool {
+	a, ok := netip.AddrFromSlice(peer)
+	if ok && s.filter.Allowed(a) {
+		return true
+	}
+	s.denied.Add(1)
+	s.log.Info("turn: peer address refused", "src", addrString(src), "peer", peer.String())
+	return false
+}
+
+// quota implements pion's QuotaHandler. It is checked before the
+// allocation exists and counted when it is created, so concurrent
+// Allocate requests may briefly overshoot a limit.
+func (s *Server) quota(userID, _ string, src net.Addr) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cfg.MaxAllocations > 0 && s.total >= s.cfg.MaxAllocations {
+		s.log.Info("turn: total allocation quota reached", "src", addrString(src))
+		return false
+	}
+	if s.cfg.MaxAllocationsPerUser > 0 && s.perUser[userID] >= s.cfg.MaxAllocationsPerUser {
+		s.log.Info("turn: user allocation quota reached", "user", userID, "src", addrString(src))
+		return false
+	}
+	return true
+}
+
+func (s *Server) allocationCreated(_, _ net.Addr, _, userID, _ string, _ net.Addr, _ int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.perUser[userID]++
+	s.total++
+}
+
+func (s *Server) allocationDeleted(_, _ net.Addr, _, userID, _ string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perUser[userID] > 1 {
+		s.perUser[userID]--
+	} else {
+		delete(s.perUser, userID)
+	}
+	if s.total > 0 {
+		s.total--
+	}
+}
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
