@@ -279,16 +279,21 @@ func (p *Peer) updateConnected() {
 func (p *Peer) makeOffer() {
 	pc := p.cur.pc
 	offer, err := pc.CreateOffer(nil)
+	p.setLocalAndSend(pc, protocol.TypeOffer, offer, err)
+}
+
+// setLocalAndSend applies a description just created (unless creating it failed, err) and sends it to
+// the other seat.
+func (p *Peer) setLocalAndSend(pc *webrtc.PeerConnection, typ protocol.Type, desc webrtc.SessionDescription, err error) {
+	if err == nil {
+		err = pc.SetLocalDescription(desc)
+	}
 	if err != nil {
-		p.log.Error("create offer", "err", err)
+		p.log.Error("local "+string(typ), "err", err)
 		return
 	}
-	if err := pc.SetLocalDescription(offer); err != nil {
-		p.log.Error("set local offer", "err", err)
-		return
-	}
-	p.log.Debug("sending offer")
-	p.sendSignal(protocol.Message{Type: protocol.TypeOffer, SDP: offer.SDP})
+	p.log.Debug("sending " + string(typ))
+	p.sendSignal(protocol.Message{Type: typ, SDP: desc.SDP})
 }
 
 // handleOffer applies a remote offer and answers it; the impolite side ignores an offer that collides
@@ -312,16 +317,7 @@ func (p *Peer) handleOffer(sdp string) {
 	}
 	p.addPendingCandidates()
 	answer, err := s.pc.CreateAnswer(nil)
-	if err != nil {
-		p.log.Error("create answer", "err", err)
-		return
-	}
-	if err := s.pc.SetLocalDescription(answer); err != nil {
-		p.log.Error("set local answer", "err", err)
-		return
-	}
-	p.log.Debug("sending answer")
-	p.sendSignal(protocol.Message{Type: protocol.TypeAnswer, SDP: answer.SDP})
+	p.setLocalAndSend(s.pc, protocol.TypeAnswer, answer, err)
 }
 
 func (p *Peer) handleAnswer(sdp string) {
