@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/transport/v5"
 	pionturn "github.com/pion/turn/v5"
 
 	"github.com/maju-call/maju/internal/pionlog"
@@ -43,6 +44,9 @@ type ServerConfig struct {
 	// Now returns the current time for credential expiry; nil means
 	// time.Now.
 	Now func() time.Time
+	// Net opens the relay sockets; nil means the host's network. Tests
+	// pass a pion vnet to put the relay behind simulated NATs.
+	Net transport.Net
 }
 
 // Server is maju's embedded STUN/TURN server.
@@ -186,11 +190,13 @@ func (s *Server) relayGenerator() pionturn.RelayAddressGenerator {
 			Address:      s.cfg.RelayIP.String(),
 			MinPort:      s.cfg.MinPort,
 			MaxPort:      s.cfg.MaxPort,
+			Net:          s.cfg.Net,
 		}
 	}
 	return &pionturn.RelayAddressGeneratorStatic{
 		RelayAddress: net.IP(s.cfg.PublicIP.AsSlice()),
 		Address:      s.cfg.RelayIP.String(),
+		Net:          s.cfg.Net,
 	}
 }
 
