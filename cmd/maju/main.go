@@ -1,5 +1,4 @@
-// Command maju runs a maju node: the web client, signaling for rooms of two, and (in later versions) the
-// TURN relay. `maju -h` lists every setting; each flag has a MAJU_* environment equivalent.
+// Command maju runs a maju node: the web client, signaling for rooms of two, and the STUN/TURN relay. `maju -h` lists every setting; each flag has a MAJU_* environment equivalent.
 package main
 
 import (
@@ -18,7 +17,7 @@ import (
 	"time"
 
 	"github.com/maju-call/maju/internal/config"
-	"github.com/maju-call/maju/internal/server"
+	"github.com/maju-call/maju/internal/node"
 )
 
 func main() {
@@ -46,13 +45,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	srv := server.New(cfg, log)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("-addr: %w", err)
 	}
+	n, err := node.Start(cfg, log)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
 	httpServer := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           n.Handler(),
 		ReadHeaderTimeout: 10 * time.Second, // the WebSocket handshake deadline too
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
@@ -64,15 +67,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	go func() { served <- httpServer.Serve(ln) }()
 	select {
 	case err := <-served:
-		return err
+		return errors.Join(err, n.Close())
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	// Hijacked WebSockets are not http.Server's: the signaling shutdown tells their clients and waits.
+	// Hijacked WebSockets are not http.Server's: the node's shutdown tells their clients and waits.
 	errs := make(chan error, 1)
-	go func() { errs <- srv.Shutdown(shutdownCtx) }()
+	go func() { errs <- n.Shutdown(shutdownCtx) }()
 	httpErr := httpServer.Shutdown(shutdownCtx)
 	return errors.Join(httpErr, <-errs)
 }

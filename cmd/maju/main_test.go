@@ -19,7 +19,7 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	defer cancel()
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, noEnv, pw, io.Discard) }()
+	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-turn-udp", "127.0.0.1:0", "-turn-tcp", "127.0.0.1:0"}, noEnv, pw, io.Discard) }()
 
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
@@ -58,6 +58,10 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 		{[]string{"-log-format", "xml"}, nil, "-log-format"},
 		{nil, map[string]string{"MAJU_JOIN_TIMEOUT": "soon"}, "MAJU_JOIN_TIMEOUT"},
 		{[]string{"-addr", "127.0.0.1:99999"}, nil, "-addr"},
+		{[]string{"-addr", "127.0.0.1:0", "-turn-udp", "127.0.0.1:99999"}, nil, "-turn-udp"},
+		{[]string{"-addr", "127.0.0.1:0", "-turn-udp", "127.0.0.1:0", "-turn-tcp", "127.0.0.1:0",
+			"-ice-servers", "turn:turn.example.com"}, nil, "-turn-secret"},
+		{[]string{"-addr", "127.0.0.1:0", "-turn-secret-file", "/nonexistent/secret"}, nil, "-turn-secret-file"},
 	} {
 		getenv := func(k string) string { return tc.env[k] }
 		err := run(context.Background(), tc.args, getenv, io.Discard, io.Discard)
@@ -73,7 +77,8 @@ func TestHelpListsSettings(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("-h: %v", err)
 	}
-	for _, want := range []string{"-addr", "MAJU_ADDR", "-allowed-origins", "MAJU_MAX_MESSAGE_BYTES"} {
+	for _, want := range []string{"-addr", "MAJU_ADDR", "-allowed-origins", "MAJU_MAX_MESSAGE_BYTES",
+		"-turn-public-ip", "MAJU_TURN_SECRET", "-ice-servers"} {
 		if !strings.Contains(usage.String(), want) {
 			t.Errorf("help lacks %s", want)
 		}

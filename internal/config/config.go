@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -41,6 +43,44 @@ type Config struct {
 	// LogFormat is "text" or "json"; LogLevel is debug, info, warn or error.
 	LogFormat string
 	LogLevel  string
+
+	// TURN configures the embedded STUN/TURN server.
+	TURN TURN
+	// ExternalICE lists extra STUN/TURN server URLs (stun:, turn:, turns:) given to clients beside or
+	// instead of the embedded server, e.g. an existing coturn fleet. turn: and turns: URLs get the same
+	// short-lived credentials as the embedded server, so that fleet's static-auth-secret must be TURN.Secret.
+	ExternalICE []string
+}
+
+// TURN is the embedded STUN/TURN server's configuration.
+type TURN struct {
+	// Enabled runs the embedded server.
+	Enabled bool
+	// UDPAddr, TCPAddr and TLSAddr are listen addresses (host:port); an empty one is not opened.
+	// TLSAddr needs TLSCert and TLSKey (PEM files).
+	UDPAddr, TCPAddr, TLSAddr string
+	TLSCert, TLSKey           string
+	// Host is the name or IP clients use for the server in turn: URLs; empty means the host name the
+	// page was loaded from. With TLS it must match the certificate.
+	Host string
+	// PublicIP is the relay address announced to clients; empty means this machine's address on its
+	// default route. Behind a 1:1 NAT (EC2) it must be the public (Elastic) IP.
+	PublicIP string
+	// RelayIP is the local address relay sockets bind to; empty means all interfaces.
+	RelayIP string
+	// RelayPorts is the relay port range, "min-max".
+	RelayPorts string
+	// Realm is the TURN realm.
+	Realm string
+	// Secret is the shared TURN REST secret (coturn's static-auth-secret); SecretFile reads it from a
+	// file instead. With neither, a random secret is made at start (not shared with other nodes).
+	Secret, SecretFile string
+	// CredentialTTL is how long minted credentials are valid; clients refresh them before they expire.
+	CredentialTTL time.Duration
+	// UserQuota bounds concurrent allocations per credential (one join), TotalQuota per server.
+	UserQuota, TotalQuota int
+	// AllowLoopbackPeers lets the relay reach loopback addresses. Tests only: never in production.
+	AllowLoopbackPeers bool
 }
 
 // Default returns the built-in settings: everything maju needs to run with no configuration.
@@ -57,6 +97,16 @@ func Default() Config {
 		ShutdownTimeout: 10 * time.Second,
 		LogFormat:       "text",
 		LogLevel:        "info",
+		TURN: TURN{
+			Enabled:       true,
+			UDPAddr:       ":3478",
+			TCPAddr:       ":3478",
+			RelayPorts:    "49152-65535",
+			Realm:         "maju",
+			CredentialTTL: time.Hour,
+			UserQuota:     16,
+			TotalQuota:    10000,
+		},
 	}
 }
 
@@ -116,7 +166,36 @@ func NewFlagSet(cfg *Config, usage io.Writer) *flag.FlagSet {
 	dur(&cfg.ShutdownTimeout, "shutdown-timeout", "how long a graceful shutdown waits")
 	str(&cfg.LogFormat, "log-format", "log format: text or json")
 	str(&cfg.LogLevel, "log-level", "log level: debug, info, warn or error")
+	addTURNFlags(fs, &cfg.TURN)
+	fs.Func("ice-servers", withEnv("ice-servers",
+		"comma-separated extra STUN/TURN URLs for clients, e.g. turn:turn1.example.com:3478?transport=udp "+
+			"(turn: URLs get credentials minted with -turn-secret, so set the same static-auth-secret in coturn)"),
+		func(v string) error { cfg.ExternalICE = splitList(v); return nil })
 	return fs
+}
+
+func addTURNFlags(fs *flag.FlagSet, t *TURN) {
+	str := func(p *string, name, help string) { fs.StringVar(p, name, *p, withEnv(name, help)) }
+	num := func(p *int, name, help string) { fs.IntVar(p, name, *p, withEnv(name, help)) }
+	fs.BoolVar(&t.Enabled, "turn", t.Enabled, withEnv("turn", "run the embedded STUN/TURN server"))
+	str(&t.UDPAddr, "turn-udp", "STUN/TURN over UDP listen address; empty disables")
+	str(&t.TCPAddr, "turn-tcp", "STUN/TURN over TCP listen address, for networks that block UDP; empty disables")
+	str(&t.TLSAddr, "turn-tls", "TURN over TLS (turns:) listen address, e.g. :5349; needs -turn-tls-cert and -turn-tls-key")
+	str(&t.TLSCert, "turn-tls-cert", "PEM certificate (chain) file for -turn-tls")
+	str(&t.TLSKey, "turn-tls-key", "PEM private key file for -turn-tls")
+	str(&t.Host, "turn-host", "host name or IP clients use to reach TURN; empty: the host the page was loaded from")
+	str(&t.PublicIP, "turn-public-ip", "relay IP announced to clients; empty: this machine's address on its default route (set it behind a 1:1 NAT such as EC2)")
+	str(&t.RelayIP, "turn-relay-ip", "local IP relay sockets bind to; empty: all interfaces")
+	str(&t.RelayPorts, "turn-relay-ports", "relay port range, min-max (open these UDP ports in the firewall)")
+	str(&t.Realm, "turn-realm", "TURN realm")
+	str(&t.Secret, "turn-secret", "shared TURN REST secret (coturn static-auth-secret); empty: random per start")
+	str(&t.SecretFile, "turn-secret-file", "file holding the TURN secret (instead of -turn-secret)")
+	fs.DurationVar(&t.CredentialTTL, "turn-credential-ttl", t.CredentialTTL,
+		withEnv("turn-credential-ttl", "lifetime of TURN credentials given to clients (2s–24h); clients refresh them"))
+	num(&t.UserQuota, "turn-user-quota", "most concurrent relay allocations per joined client (1–1000)")
+	num(&t.TotalQuota, "turn-total-quota", "most concurrent relay allocations on this node (1–1000000)")
+	fs.BoolVar(&t.AllowLoopbackPeers, "turn-allow-loopback-peers", t.AllowLoopbackPeers,
+		withEnv("turn-allow-loopback-peers", "let the relay reach loopback addresses: for tests only, never in production"))
 }
 
 func withEnv(name, help string) string { return help + " (env " + EnvName(name) + ")" }
@@ -173,6 +252,12 @@ func (c Config) Validate() error {
 	default:
 		bad("log-level", "%q is not debug, info, warn or error", c.LogLevel)
 	}
+	errs = append(errs, c.TURN.validate()...)
+	for _, u := range c.ExternalICE {
+		if err := ValidICEURL(u); err != nil {
+			bad("ice-servers", "%v", err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -181,6 +266,101 @@ func validOrigin(o string) error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
 		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
 		return fmt.Errorf("%q is not an origin like https://call.example.com", o)
+	}
+	return nil
+}
+
+func (t TURN) validate() []error {
+	var errs []error
+	bad := func(flagName, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("-%s: %s", flagName, fmt.Sprintf(format, args...)))
+	}
+	if !t.Enabled {
+		return nil
+	}
+	for _, a := range []struct{ name, v string }{{"turn-udp", t.UDPAddr}, {"turn-tcp", t.TCPAddr}, {"turn-tls", t.TLSAddr}} {
+		if _, port, err := net.SplitHostPort(a.v); a.v != "" && (err != nil || port == "") {
+			bad(a.name, "%q is not host:port", a.v)
+		}
+	}
+	if t.UDPAddr == "" && t.TCPAddr == "" && t.TLSAddr == "" {
+		bad("turn", "all of -turn-udp, -turn-tcp and -turn-tls are empty; use -turn=false to disable TURN")
+	}
+	if t.TLSAddr != "" && (t.TLSCert == "" || t.TLSKey == "") {
+		bad("turn-tls", "needs -turn-tls-cert and -turn-tls-key")
+	}
+	for _, a := range []struct{ name, v string }{{"turn-public-ip", t.PublicIP}, {"turn-relay-ip", t.RelayIP}} {
+		if ip, err := netip.ParseAddr(a.v); a.v != "" && (err != nil || ip.IsMulticast() || ip.Zone() != "") {
+			bad(a.name, "%q is not a unicast IP address", a.v)
+		}
+	}
+	if ip, err := netip.ParseAddr(t.PublicIP); err == nil && ip.IsUnspecified() {
+		bad("turn-public-ip", "%q is not an address clients can reach", t.PublicIP)
+	}
+	if _, _, err := t.PortRange(); err != nil {
+		bad("turn-relay-ports", "%v", err)
+	}
+	if t.Realm == "" || len(t.Realm) > 127 {
+		bad("turn-realm", "must be 1–127 characters")
+	}
+	if t.Secret != "" && t.SecretFile != "" {
+		bad("turn-secret", "give -turn-secret or -turn-secret-file, not both")
+	}
+	if t.Secret != "" && len(t.Secret) < 16 {
+		bad("turn-secret", "is too short to be a secret (at least 16 characters)")
+	}
+	if t.CredentialTTL < 2*time.Second || t.CredentialTTL > 24*time.Hour {
+		bad("turn-credential-ttl", "%v is outside 2s–24h", t.CredentialTTL)
+	}
+	if t.UserQuota < 1 || t.UserQuota > 1000 {
+		bad("turn-user-quota", "%d is outside 1–1000", t.UserQuota)
+	}
+	if t.TotalQuota < 1 || t.TotalQuota > 1_000_000 {
+		bad("turn-total-quota", "%d is outside 1–1000000", t.TotalQuota)
+	}
+	return errs
+}
+
+// PortRange parses RelayPorts ("min-max", 1024–65535, min <= max).
+func (t TURN) PortRange() (lo, hi uint16, err error) {
+	a, b, ok := strings.Cut(t.RelayPorts, "-")
+	l, errA := strconv.ParseUint(strings.TrimSpace(a), 10, 16)
+	h, errB := strconv.ParseUint(strings.TrimSpace(b), 10, 16)
+	if !ok || errA != nil || errB != nil || l < 1024 || l > h {
+		return 0, 0, fmt.Errorf("%q is not a port range like 49152-65535 (ports 1024–65535)", t.RelayPorts)
+	}
+	return uint16(l), uint16(h), nil
+}
+
+// ValidICEURL checks a STUN/TURN URL (RFC 7064/7065): stun:, stuns:, turn: or turns:, a host, an
+// optional port and, for TURN, an optional ?transport=udp|tcp.
+func ValidICEURL(u string) error {
+	scheme, rest, ok := strings.Cut(u, ":")
+	if !ok || rest == "" || strings.HasPrefix(rest, "//") {
+		return fmt.Errorf("%q is not a URL like turn:host:3478?transport=udp", u)
+	}
+	hostport, query, hasQuery := strings.Cut(rest, "?")
+	switch scheme {
+	case "stun", "stuns":
+		if hasQuery {
+			return fmt.Errorf("%q: stun URLs take no query", u)
+		}
+	case "turn", "turns":
+		if hasQuery && query != "transport=udp" && query != "transport=tcp" {
+			return fmt.Errorf("%q: the only query is ?transport=udp or ?transport=tcp", u)
+		}
+	default:
+		return fmt.Errorf("%q: the scheme must be stun, stuns, turn or turns", u)
+	}
+	host := hostport
+	if h, port, err := net.SplitHostPort(hostport); err == nil {
+		if p, err := strconv.ParseUint(port, 10, 16); err != nil || p == 0 {
+			return fmt.Errorf("%q: bad port", u)
+		}
+		host = h
+	}
+	if host == "" || strings.ContainsAny(host, "/@ ") {
+		return fmt.Errorf("%q: bad host", u)
 	}
 	return nil
 }

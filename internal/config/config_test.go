@@ -34,6 +34,24 @@ var allFlags = []struct{ flag, env string }{
 	{"shutdown-timeout", "MAJU_SHUTDOWN_TIMEOUT"},
 	{"log-format", "MAJU_LOG_FORMAT"},
 	{"log-level", "MAJU_LOG_LEVEL"},
+	{"turn", "MAJU_TURN"},
+	{"turn-udp", "MAJU_TURN_UDP"},
+	{"turn-tcp", "MAJU_TURN_TCP"},
+	{"turn-tls", "MAJU_TURN_TLS"},
+	{"turn-tls-cert", "MAJU_TURN_TLS_CERT"},
+	{"turn-tls-key", "MAJU_TURN_TLS_KEY"},
+	{"turn-host", "MAJU_TURN_HOST"},
+	{"turn-public-ip", "MAJU_TURN_PUBLIC_IP"},
+	{"turn-relay-ip", "MAJU_TURN_RELAY_IP"},
+	{"turn-relay-ports", "MAJU_TURN_RELAY_PORTS"},
+	{"turn-realm", "MAJU_TURN_REALM"},
+	{"turn-secret", "MAJU_TURN_SECRET"},
+	{"turn-secret-file", "MAJU_TURN_SECRET_FILE"},
+	{"turn-credential-ttl", "MAJU_TURN_CREDENTIAL_TTL"},
+	{"turn-user-quota", "MAJU_TURN_USER_QUOTA"},
+	{"turn-total-quota", "MAJU_TURN_TOTAL_QUOTA"},
+	{"turn-allow-loopback-peers", "MAJU_TURN_ALLOW_LOOPBACK_PEERS"},
+	{"ice-servers", "MAJU_ICE_SERVERS"},
 }
 
 func TestDefault(t *testing.T) {
@@ -53,6 +71,10 @@ func TestDefault(t *testing.T) {
 		ShutdownTimeout: 10 * time.Second,
 		LogFormat:       "text",
 		LogLevel:        "info",
+		TURN: config.TURN{
+			Enabled: true, UDPAddr: ":3478", TCPAddr: ":3478", RelayPorts: "49152-65535", Realm: "maju",
+			CredentialTTL: time.Hour, UserQuota: 16, TotalQuota: 10000,
+		},
 	}
 	if !reflect.DeepEqual(d, want) {
 		t.Errorf("Default() = %+v\nwant %+v", d, want)
@@ -180,6 +202,28 @@ func TestLoad(t *testing.T) {
 		{"max message size bounds", []string{"-max-message-bytes", "1048576"}, nil, func(c *config.Config) { c.MaxMessageBytes = 1 << 20 }},
 		{"send queue upper bound", []string{"-send-queue", "4096"}, nil, func(c *config.Config) { c.SendQueue = 4096 }},
 		{"max connections lower bound", []string{"-max-connections", "1"}, nil, func(c *config.Config) { c.MaxConnections = 1 }},
+		{"turn from env and flags", []string{"-turn-tls", ":5349", "-turn-tls-cert", "c.pem", "-turn-tls-key", "k.pem",
+			"-turn-host", "call.example.com", "-ice-servers", "stun:stun.example.com, turn:t.example.com:3478?transport=tcp"},
+			map[string]string{
+				"MAJU_TURN_UDP": "0.0.0.0:3479", "MAJU_TURN_TCP": "", "MAJU_TURN_PUBLIC_IP": "203.0.113.7",
+				"MAJU_TURN_RELAY_IP": "10.0.0.5", "MAJU_TURN_RELAY_PORTS": "40000-40100", "MAJU_TURN_REALM": "example",
+				"MAJU_TURN_SECRET_FILE": "/run/secret", "MAJU_TURN_CREDENTIAL_TTL": "10m",
+				"MAJU_TURN_USER_QUOTA": "4", "MAJU_TURN_TOTAL_QUOTA": "500", "MAJU_TURN_ALLOW_LOOPBACK_PEERS": "true",
+			}, func(c *config.Config) {
+				c.TURN = config.TURN{Enabled: true, UDPAddr: "0.0.0.0:3479", TCPAddr: ":3478", TLSAddr: ":5349",
+					TLSCert: "c.pem", TLSKey: "k.pem", Host: "call.example.com", PublicIP: "203.0.113.7",
+					RelayIP: "10.0.0.5", RelayPorts: "40000-40100", Realm: "example", SecretFile: "/run/secret",
+					CredentialTTL: 10 * time.Minute, UserQuota: 4, TotalQuota: 500, AllowLoopbackPeers: true}
+				c.ExternalICE = []string{"stun:stun.example.com", "turn:t.example.com:3478?transport=tcp"}
+			}},
+		{"turn disabled, external only", []string{"-turn=false", "-turn-udp=", "-ice-servers", "turns:t.example.com:443?transport=tcp"}, nil,
+			func(c *config.Config) {
+				c.TURN.Enabled, c.TURN.UDPAddr = false, ""
+				c.ExternalICE = []string{"turns:t.example.com:443?transport=tcp"}
+			}},
+		{"tcp only", []string{"-turn-udp="}, nil, func(c *config.Config) { c.TURN.UDPAddr = "" }},
+		{"secret", nil, map[string]string{"MAJU_TURN_SECRET": "0123456789abcdef"},
+			func(c *config.Config) { c.TURN.Secret = "0123456789abcdef" }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -259,6 +303,32 @@ func TestLoadInvalid(t *testing.T) {
 		{"positional arg after terminator", []string{"--", "-addr"}, nil, []string{"unexpected", "-addr"}},
 		{"unknown flag", []string{"-port", "80"}, nil, []string{"-port"}},
 		{"flag without value", []string{"-addr"}, nil, []string{"-addr"}},
+		{"turn udp addr", []string{"-turn-udp", "3478"}, nil, []string{"-turn-udp"}},
+		{"turn tcp addr", []string{"-turn-tcp", "x:"}, nil, []string{"-turn-tcp"}},
+		{"turn all listeners empty", []string{"-turn-udp=", "-turn-tcp="}, nil, []string{"-turn:", "-turn=false"}},
+		{"turn tls without cert", []string{"-turn-tls", ":5349"}, nil, []string{"-turn-tls", "-turn-tls-cert"}},
+		{"turn public ip", []string{"-turn-public-ip", "example.com"}, nil, []string{"-turn-public-ip"}},
+		{"turn public ip unspecified", []string{"-turn-public-ip", "0.0.0.0"}, nil, []string{"-turn-public-ip"}},
+		{"turn public ip multicast", []string{"-turn-public-ip", "224.0.0.1"}, nil, []string{"-turn-public-ip"}},
+		{"turn relay ip", []string{"-turn-relay-ip", "1.2.3"}, nil, []string{"-turn-relay-ip"}},
+		{"turn relay ports reversed", []string{"-turn-relay-ports", "60000-50000"}, nil, []string{"-turn-relay-ports"}},
+		{"turn relay ports privileged", []string{"-turn-relay-ports", "80-90"}, nil, []string{"-turn-relay-ports"}},
+		{"turn relay ports one number", []string{"-turn-relay-ports", "50000"}, nil, []string{"-turn-relay-ports"}},
+		{"turn relay ports overflow", []string{"-turn-relay-ports", "50000-70000"}, nil, []string{"-turn-relay-ports"}},
+		{"turn realm empty", []string{"-turn-realm", ""}, nil, []string{"-turn-realm"}},
+		{"turn secret and file", []string{"-turn-secret", "0123456789abcdef", "-turn-secret-file", "f"}, nil, []string{"-turn-secret"}},
+		{"turn secret short", []string{"-turn-secret", "hunter2"}, nil, []string{"-turn-secret", "too short"}},
+		{"turn ttl short", []string{"-turn-credential-ttl", "1s"}, nil, []string{"-turn-credential-ttl"}},
+		{"turn ttl long", []string{"-turn-credential-ttl", "25h"}, nil, []string{"-turn-credential-ttl"}},
+		{"turn user quota", []string{"-turn-user-quota", "0"}, nil, []string{"-turn-user-quota"}},
+		{"turn total quota", []string{"-turn-total-quota", "1000001"}, nil, []string{"-turn-total-quota"}},
+		{"turn not a bool", nil, map[string]string{"MAJU_TURN": "maybe"}, []string{"MAJU_TURN"}},
+		{"ice url scheme", []string{"-ice-servers", "http://x"}, nil, []string{"-ice-servers", "http://x"}},
+		{"ice url no host", []string{"-ice-servers", "turn:"}, nil, []string{"-ice-servers"}},
+		{"ice url bad transport", []string{"-ice-servers", "turn:x?transport=sctp"}, nil, []string{"-ice-servers"}},
+		{"ice url stun query", []string{"-ice-servers", "stun:x?transport=udp"}, nil, []string{"-ice-servers"}},
+		{"ice url bad port", []string{"-ice-servers", "stun:x:99999"}, nil, []string{"-ice-servers"}},
+		{"ice url with slashes", []string{"-ice-servers", "turn://x:3478"}, nil, []string{"-ice-servers"}},
 		{"every bad value reported", []string{"-send-queue", "1", "-log-level", "loud", "-addr", "x"}, nil,
 			[]string{"-send-queue", "-log-level", "-addr"}},
 	}
@@ -302,6 +372,11 @@ func TestValidate(t *testing.T) {
 		{"max-connections", func(c *config.Config) { c.MaxConnections = -1 }, "-max-connections"},
 		{"log-format", func(c *config.Config) { c.LogFormat = "" }, "-log-format"},
 		{"log-level", func(c *config.Config) { c.LogLevel = "" }, "-log-level"},
+		{"turn disabled ignores its settings", func(c *config.Config) { c.TURN = config.TURN{} }, ""},
+		{"turn ipv6 public ip", func(c *config.Config) { c.TURN.PublicIP = "2001:db8::1" }, ""},
+		{"turn credential ttl", func(c *config.Config) { c.TURN.CredentialTTL = 0 }, "-turn-credential-ttl"},
+		{"turn realm", func(c *config.Config) { c.TURN.Realm = strings.Repeat("r", 128) }, "-turn-realm"},
+		{"ice url", func(c *config.Config) { c.ExternalICE = []string{"turn:"} }, "-ice-servers"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -16,6 +16,8 @@ type wire struct {
 	Peer      *bool           `json:"peer"`
 	Polite    *bool           `json:"polite"`
 	Reason    *string         `json:"reason"`
+	ICE       *[]ICEServer    `json:"iceServers"`
+	ICETTL    *int            `json:"iceTtl"`
 	Code      *string         `json:"code"`
 	Message   *string         `json:"message"`
 }
@@ -68,10 +70,14 @@ var decoders = map[Type]func(*wire, *Message) error{
 			return err
 		}
 		if m.Peer {
-			return requireBool(w.Polite, "polite", &m.Polite)
+			if err := requireBool(w.Polite, "polite", &m.Polite); err != nil {
+				return err
+			}
 		}
-		return nil
+		return decodeICE(w, m)
 	},
+	TypeICERefresh: decodeNothing,
+	TypeICEServers: decodeICE,
 	TypePeerJoined: func(w *wire, m *Message) error { return requireBool(w.Polite, "polite", &m.Polite) },
 	TypePeerLeft:   func(w *wire, m *Message) error { return requireString(w.Reason, "reason", &m.Reason) },
 	TypeError: func(w *wire, m *Message) error {
@@ -133,6 +139,26 @@ type candidateOptional struct {
 	UsernameFragment *string `json:"usernameFragment"`
 }
 
+// decodeICE reads the required iceServers and iceTtl of welcome and ice-servers.
+func decodeICE(w *wire, m *Message) error {
+	if w.ICE == nil {
+		return Errorf(CodeBadMessage, `%s has no "iceServers" array`, m.Type)
+	}
+	if w.ICETTL == nil || *w.ICETTL < 0 {
+		return Errorf(CodeBadMessage, `%s needs "iceTtl", seconds >= 0`, m.Type)
+	}
+	for i, s := range *w.ICE {
+		if len(s.URLs) == 0 {
+			return Errorf(CodeBadMessage, `iceServers[%d] has no "urls"`, i)
+		}
+	}
+	if len(*w.ICE) > 0 { // an empty list decodes as nil, like a Message that never had servers
+		m.ICEServers = *w.ICE
+	}
+	m.ICETTL = *w.ICETTL
+	return nil
+}
+
 func requireString(v *string, name string, dst *string) error {
 	if v == nil {
 		return Errorf(CodeBadMessage, "missing string field %q", name)
@@ -159,17 +185,19 @@ func truncate(s string, n int) string {
 // Encode returns the JSON form of m with exactly the fields its type defines.
 func Encode(m Message) ([]byte, error) {
 	out := struct {
-		V         int        `json:"v"`
-		Type      Type       `json:"type"`
-		Room      *string    `json:"room,omitempty"`
-		Rollback  *bool      `json:"rollback,omitempty"`
-		SDP       *string    `json:"sdp,omitempty"`
-		Candidate *candField `json:"candidate,omitempty"`
-		Peer      *bool      `json:"peer,omitempty"`
-		Polite    *bool      `json:"polite,omitempty"`
-		Reason    *string    `json:"reason,omitempty"`
-		Code      *Code      `json:"code,omitempty"`
-		Message   *string    `json:"message,omitempty"`
+		V         int          `json:"v"`
+		Type      Type         `json:"type"`
+		Room      *string      `json:"room,omitempty"`
+		Rollback  *bool        `json:"rollback,omitempty"`
+		SDP       *string      `json:"sdp,omitempty"`
+		Candidate *candField   `json:"candidate,omitempty"`
+		Peer      *bool        `json:"peer,omitempty"`
+		Polite    *bool        `json:"polite,omitempty"`
+		Reason    *string      `json:"reason,omitempty"`
+		ICE       *[]ICEServer `json:"iceServers,omitempty"`
+		ICETTL    *int         `json:"iceTtl,omitempty"`
+		Code      *Code        `json:"code,omitempty"`
+		Message   *string      `json:"message,omitempty"`
 	}{V: Version, Type: m.Type}
 	switch m.Type {
 	case TypeJoin:
@@ -186,13 +214,16 @@ func Encode(m Message) ([]byte, error) {
 		if m.Peer {
 			out.Polite = &m.Polite
 		}
+		out.ICE, out.ICETTL = iceServers(m), &m.ICETTL
+	case TypeICEServers:
+		out.ICE, out.ICETTL = iceServers(m), &m.ICETTL
 	case TypePeerJoined:
 		out.Polite = &m.Polite
 	case TypePeerLeft:
 		out.Reason = &m.Reason
 	case TypeError:
 		out.Code, out.Message = &m.Code, &m.Text
-	case TypeLeave, TypePing, TypePong:
+	case TypeLeave, TypePing, TypePong, TypeICERefresh:
 	default:
 		return nil, Errorf(CodeUnknownType, "cannot encode unknown message type %q", m.Type)
 	}
@@ -203,3 +234,12 @@ func Encode(m Message) ([]byte, error) {
 type candField struct{ c *Candidate }
 
 func (f *candField) MarshalJSON() ([]byte, error) { return json.Marshal(f.c) }
+
+// iceServers returns m's servers for encoding: an empty list is sent as [], never omitted or null.
+func iceServers(m Message) *[]ICEServer {
+	if m.ICEServers == nil {
+		empty := []ICEServer{}
+		return &empty
+	}
+	return &m.ICEServers
+}

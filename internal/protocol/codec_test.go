@@ -238,25 +238,47 @@ func TestDecodeNoFieldTypes(t *testing.T) {
 	}
 }
 
+func TestDecodeICEServers(t *testing.T) {
+	turn := protocol.ICEServer{URLs: []string{"turn:h:3478?transport=udp", "turn:h:3478?transport=tcp"},
+		Username: "1767225600:ab", Credential: "c2VjcmV0"}
+	runDecodeCases(t, []decodeCase{
+		{name: "servers", in: `{"v":1,"type":"ice-servers","iceServers":[{"urls":["stun:h:3478"]},` +
+			`{"urls":["turn:h:3478?transport=udp","turn:h:3478?transport=tcp"],"username":"1767225600:ab","credential":"c2VjcmV0"}],"iceTtl":3600}`,
+			want: protocol.Message{Type: protocol.TypeICEServers, ICETTL: 3600,
+				ICEServers: []protocol.ICEServer{{URLs: []string{"stun:h:3478"}}, turn}}},
+		{name: "none", in: `{"v":1,"type":"ice-servers","iceServers":[],"iceTtl":0}`,
+			want: protocol.Message{Type: protocol.TypeICEServers}},
+		{name: "missing list", in: `{"v":1,"type":"ice-servers","iceTtl":0}`, code: protocol.CodeBadMessage},
+		{name: "ttl string", in: `{"v":1,"type":"ice-servers","iceServers":[],"iceTtl":"1"}`, code: protocol.CodeBadMessage},
+		{name: "refresh", in: `{"v":1,"type":"ice-refresh"}`, want: protocol.Message{Type: protocol.TypeICERefresh}},
+	})
+}
+
 func TestDecodeWelcome(t *testing.T) {
 	const pre = `{"v":1,"type":"welcome"`
 	runDecodeCases(t, []decodeCase{
-		{name: "alone", in: pre + `,"room":"R","peer":false}`,
+		{name: "alone", in: pre + `,"room":"R","peer":false,"iceServers":[],"iceTtl":0}`,
 			want: protocol.Message{Type: protocol.TypeWelcome, Room: "R"}},
-		{name: "alone ignores polite", in: pre + `,"room":"R","peer":false,"polite":true}`,
+		{name: "alone ignores polite", in: pre + `,"room":"R","peer":false,"polite":true,"iceServers":[],"iceTtl":0}`,
 			want: protocol.Message{Type: protocol.TypeWelcome, Room: "R"}},
-		{name: "with peer, polite", in: pre + `,"room":"R","peer":true,"polite":true}`,
+		{name: "with peer, polite", in: pre + `,"room":"R","peer":true,"polite":true,"iceServers":[],"iceTtl":0}`,
 			want: protocol.Message{Type: protocol.TypeWelcome, Room: "R", Peer: true, Polite: true}},
-		{name: "with peer, impolite", in: pre + `,"room":"R","peer":true,"polite":false}`,
+		{name: "with peer, impolite", in: pre + `,"room":"R","peer":true,"polite":false,"iceServers":[],"iceTtl":0}`,
 			want: protocol.Message{Type: protocol.TypeWelcome, Room: "R", Peer: true, Polite: false}},
 
-		{name: "missing room", in: pre + `,"peer":false}`, code: protocol.CodeBadMessage},
-		{name: "room number", in: pre + `,"room":1,"peer":false}`, code: protocol.CodeBadMessage},
-		{name: "missing peer", in: pre + `,"room":"R"}`, code: protocol.CodeBadMessage},
-		{name: "peer null", in: pre + `,"room":"R","peer":null}`, code: protocol.CodeBadMessage},
-		{name: "peer string", in: pre + `,"room":"R","peer":"true","polite":true}`, code: protocol.CodeBadMessage},
-		{name: "peer true without polite", in: pre + `,"room":"R","peer":true}`, code: protocol.CodeBadMessage},
-		{name: "polite string", in: pre + `,"room":"R","peer":true,"polite":"yes"}`, code: protocol.CodeBadMessage},
+		{name: "missing room", in: pre + `,"peer":false,"iceServers":[],"iceTtl":0}`, code: protocol.CodeBadMessage},
+		{name: "room number", in: pre + `,"room":1,"peer":false,"iceServers":[],"iceTtl":0}`, code: protocol.CodeBadMessage},
+		{name: "missing peer", in: pre + `,"room":"R","iceServers":[],"iceTtl":0}`, code: protocol.CodeBadMessage},
+		{name: "peer null", in: pre + `,"room":"R","peer":null,"iceServers":[],"iceTtl":0}`, code: protocol.CodeBadMessage},
+		{name: "peer string", in: pre + `,"room":"R","peer":"true","polite":true,"iceServers":[],"iceTtl":0}`, code: protocol.CodeBadMessage},
+		{name: "peer true without polite", in: pre + `,"room":"R","peer":true,"iceServers":[],"iceTtl":0}`, code: protocol.CodeBadMessage},
+		{name: "missing iceServers", in: pre + `,"room":"R","peer":false,"iceTtl":0}`, code: protocol.CodeBadMessage},
+		{name: "missing iceTtl", in: pre + `,"room":"R","peer":false,"iceServers":[]}`, code: protocol.CodeBadMessage},
+		{name: "negative iceTtl", in: pre + `,"room":"R","peer":false,"iceServers":[],"iceTtl":-1}`, code: protocol.CodeBadMessage},
+		{name: "iceServers object", in: pre + `,"room":"R","peer":false,"iceServers":{},"iceTtl":0}`, code: protocol.CodeBadMessage},
+		{name: "server without urls", in: pre + `,"room":"R","peer":false,"iceServers":[{"username":"u"}],"iceTtl":0}`, code: protocol.CodeBadMessage},
+		{name: "urls string", in: pre + `,"room":"R","peer":false,"iceServers":[{"urls":"stun:x"}],"iceTtl":0}`, code: protocol.CodeBadMessage},
+		{name: "polite string", in: pre + `,"room":"R","peer":true,"polite":"yes","iceServers":[],"iceTtl":0}`, code: protocol.CodeBadMessage},
 	})
 }
 
@@ -378,13 +400,20 @@ func TestEncodeFields(t *testing.T) {
 		{"ping", protocol.Message{Type: protocol.TypePing}, `{"v":1,"type":"ping"}`},
 		{"pong", protocol.Message{Type: protocol.TypePong}, `{"v":1,"type":"pong"}`},
 		{"welcome alone", protocol.Message{Type: protocol.TypeWelcome, Room: "R"},
-			`{"v":1,"type":"welcome","room":"R","peer":false}`},
+			`{"v":1,"type":"welcome","room":"R","peer":false,"iceServers":[],"iceTtl":0}`},
 		{"welcome alone omits polite even if set", protocol.Message{Type: protocol.TypeWelcome, Room: "R", Polite: true},
-			`{"v":1,"type":"welcome","room":"R","peer":false}`},
+			`{"v":1,"type":"welcome","room":"R","peer":false,"iceServers":[],"iceTtl":0}`},
 		{"welcome polite", protocol.Message{Type: protocol.TypeWelcome, Room: "R", Peer: true, Polite: true},
-			`{"v":1,"type":"welcome","room":"R","peer":true,"polite":true}`},
+			`{"v":1,"type":"welcome","room":"R","peer":true,"polite":true,"iceServers":[],"iceTtl":0}`},
 		{"welcome impolite", protocol.Message{Type: protocol.TypeWelcome, Room: "R", Peer: true},
-			`{"v":1,"type":"welcome","room":"R","peer":true,"polite":false}`},
+			`{"v":1,"type":"welcome","room":"R","peer":true,"polite":false,"iceServers":[],"iceTtl":0}`},
+		{"welcome with servers", protocol.Message{Type: protocol.TypeWelcome, Room: "R", ICETTL: 60,
+			ICEServers: []protocol.ICEServer{{URLs: []string{"stun:h:3478"}}, {URLs: []string{"turn:h:3478"}, Username: "9:a", Credential: "c"}}},
+			`{"v":1,"type":"welcome","room":"R","peer":false,"iceServers":[{"urls":["stun:h:3478"]},{"urls":["turn:h:3478"],"username":"9:a","credential":"c"}],"iceTtl":60}`},
+		{"ice-servers", protocol.Message{Type: protocol.TypeICEServers, ICETTL: 5, ICEServers: []protocol.ICEServer{{URLs: []string{"stun:h"}}}},
+			`{"v":1,"type":"ice-servers","iceServers":[{"urls":["stun:h"]}],"iceTtl":5}`},
+		{"ice-servers empty", protocol.Message{Type: protocol.TypeICEServers}, `{"v":1,"type":"ice-servers","iceServers":[],"iceTtl":0}`},
+		{"ice-refresh", protocol.Message{Type: protocol.TypeICERefresh}, `{"v":1,"type":"ice-refresh"}`},
 		{"peer-joined polite", protocol.Message{Type: protocol.TypePeerJoined, Polite: true},
 			`{"v":1,"type":"peer-joined","polite":true}`},
 		{"peer-joined impolite", protocol.Message{Type: protocol.TypePeerJoined},

@@ -9,8 +9,8 @@ const Version = 1
 // Type names a message type.
 type Type string
 
-// Message types. Clients send join, offer, answer, candidate, leave and ping; the server sends welcome,
-// peer-joined, peer-left, offer, answer, candidate, pong and error.
+// Message types. Clients send join, offer, answer, candidate, leave, ping and ice-refresh; the server
+// sends welcome, peer-joined, peer-left, offer, answer, candidate, pong, ice-servers and error.
 const (
 	TypeJoin       Type = "join"
 	TypeOffer      Type = "offer"
@@ -22,13 +22,15 @@ const (
 	TypePeerJoined Type = "peer-joined"
 	TypePeerLeft   Type = "peer-left"
 	TypePong       Type = "pong"
+	TypeICERefresh Type = "ice-refresh"
+	TypeICEServers Type = "ice-servers"
 	TypeError      Type = "error"
 )
 
 // FromClient reports whether clients may send messages of type t to the server.
 func (t Type) FromClient() bool {
 	switch t {
-	case TypeJoin, TypeOffer, TypeAnswer, TypeCandidate, TypeLeave, TypePing:
+	case TypeJoin, TypeOffer, TypeAnswer, TypeCandidate, TypeLeave, TypePing, TypeICERefresh:
 		return true
 	}
 	return false
@@ -54,6 +56,13 @@ type Candidate struct {
 	UsernameFragment *string `json:"usernameFragment"`
 }
 
+// ICEServer is one STUN or TURN server in the shape of the browser's RTCIceServer (urls always an array).
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
+}
+
 // Message is one decoded signaling message. Which fields matter depends on Type; docs/protocol.md
 // lists them.
 type Message struct {
@@ -69,6 +78,9 @@ type Message struct {
 	Polite bool   // welcome (when Peer), peer-joined: the receiver's role
 	Reason string // peer-left
 
+	ICEServers []ICEServer // welcome, ice-servers: the STUN/TURN servers to use (never nil when encoded)
+	ICETTL     int         // welcome, ice-servers: seconds the credentials stay valid; 0 when none expire
+
 	Code Code   // error
 	Text string // error: the human-readable message
 }
@@ -77,6 +89,9 @@ type Message struct {
 func Join(room string, canRollback bool) Message {
 	return Message{Type: TypeJoin, Room: room, Rollback: canRollback}
 }
+
+// ICERefreshMessage returns an ice-refresh message: a request for fresh STUN/TURN credentials.
+func ICERefreshMessage() Message { return Message{Type: TypeICERefresh} }
 
 // ErrorMessage returns the error message that reports err to a client.
 func ErrorMessage(err *Error) Message {

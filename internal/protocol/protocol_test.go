@@ -25,6 +25,8 @@ func TestTypeFromClientAndRelayed(t *testing.T) {
 		{protocol.TypeCandidate, true, true},
 		{protocol.TypeLeave, true, false},
 		{protocol.TypePing, true, false},
+		{protocol.TypeICERefresh, true, false},
+		{protocol.TypeICEServers, false, false},
 		{protocol.TypeWelcome, false, false},
 		{protocol.TypePeerJoined, false, false},
 		{protocol.TypePeerLeft, false, false},
@@ -51,6 +53,7 @@ func TestTypeNamesMatchDocs(t *testing.T) {
 		protocol.TypeCandidate: "candidate", protocol.TypeLeave: "leave", protocol.TypePing: "ping",
 		protocol.TypeWelcome: "welcome", protocol.TypePeerJoined: "peer-joined", protocol.TypePeerLeft: "peer-left",
 		protocol.TypePong: "pong", protocol.TypeError: "error",
+		protocol.TypeICERefresh: "ice-refresh", protocol.TypeICEServers: "ice-servers",
 	} {
 		if string(typ) != want {
 			t.Errorf("type %q, want %q", typ, want)

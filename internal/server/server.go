@@ -26,11 +26,23 @@ type Server struct {
 	handler   http.Handler
 }
 
+// Option changes how New builds a Server.
+type Option func(*options)
+
+type options struct{ ice signaling.ICESource }
+
+// WithICE gives joining clients the STUN/TURN servers of ice.
+func WithICE(ice signaling.ICESource) Option { return func(o *options) { o.ice = ice } }
+
 // New returns a Server for cfg. It opens no sockets; serve Handler() with an http.Server.
-func New(cfg config.Config, log *slog.Logger) *Server {
+func New(cfg config.Config, log *slog.Logger, opts ...Option) *Server {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	s := &Server{
 		log:       log,
-		signaling: signaling.New(cfg, log),
+		signaling: signaling.New(cfg, log, o.ice),
 		static:    web.Static(),
 		random:    rand.Reader,
 	}

@@ -26,15 +26,16 @@ type conn struct {
 	out *outbox
 
 	pinger *time.Timer
+	host   string // the HTTP Host the client connected to, for the TURN server's name in ICE URLs
 
 	// reader state
 	roomID string
 	joined bool
 }
 
-func newConn(h *Handler, ws *websocket.Conn) *conn {
+func newConn(h *Handler, ws *websocket.Conn, host string) *conn {
 	return &conn{
-		h: h, ws: ws, log: h.log, out: newOutbox(h.cfg.SendQueue),
+		h: h, ws: ws, log: h.log, out: newOutbox(h.cfg.SendQueue), host: host,
 	}
 }
 
@@ -155,6 +156,11 @@ func (c *conn) handle(data []byte) {
 		c.hangUp()
 		return
 	}
+	if m.Type == protocol.TypeICERefresh {
+		servers, ttl := c.h.iceServers(c.host)
+		c.send(protocol.Message{Type: protocol.TypeICEServers, ICEServers: servers, ICETTL: ttl})
+		return
+	}
 	c.relay(m)
 }
 
@@ -178,7 +184,9 @@ func (c *conn) join(m protocol.Message) {
 		// The peer hears of us before we can send it anything: our welcome is queued after this.
 		pairing.Peer.send(protocol.Message{Type: protocol.TypePeerJoined, Polite: !pairing.Polite})
 	}
-	c.send(protocol.Message{Type: protocol.TypeWelcome, Room: m.Room, Peer: !pairing.Alone, Polite: pairing.Polite})
+	servers, ttl := c.h.iceServers(c.host)
+	c.send(protocol.Message{Type: protocol.TypeWelcome, Room: m.Room, Peer: !pairing.Alone, Polite: pairing.Polite,
+		ICEServers: servers, ICETTL: ttl})
 	c.log.Debug("joined", "room", logRoom(m.Room), "alone", pairing.Alone)
 }
 

@@ -18,18 +18,25 @@ import (
 	"github.com/maju-call/maju/internal/protocol"
 )
 
+// ICESource gives a client its STUN/TURN servers: the list for a client that reached this node at
+// requestHost (the HTTP Host), and the seconds its credentials stay valid (0: they do not expire).
+type ICESource interface {
+	For(requestHost string) (servers []protocol.ICEServer, ttlSeconds int)
+}
+
 // Handler serves the signaling WebSocket. Create it with New; stop it with Shutdown.
 type Handler struct {
 	cfg      config.Config
 	log      *slog.Logger
+	ice      ICESource
 	hub      *hub
 	origins  map[string]bool
 	upgrader websocket.Upgrader
 }
 
-// New returns a Handler with the limits of cfg.
-func New(cfg config.Config, log *slog.Logger) *Handler {
-	h := &Handler{cfg: cfg, log: log, hub: newHub(), origins: make(map[string]bool)}
+// New returns a Handler with the limits of cfg that gives clients the ICE servers of ice (none if nil).
+func New(cfg config.Config, log *slog.Logger, ice ICESource) *Handler {
+	h := &Handler{cfg: cfg, log: log, ice: ice, hub: newHub(), origins: make(map[string]bool)}
 	for _, o := range cfg.AllowedOrigins {
 		h.origins[normalizeOrigin(o)] = true
 	}
@@ -60,7 +67,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.hub.release(nil)
 		return // the upgrader has answered with an HTTP error
 	}
-	c := newConn(h, ws)
+	c := newConn(h, ws, r.Host)
 	if !h.hub.register(c) {
 		c.fail(protocol.Errorf(protocol.CodeShuttingDown, "The server is restarting."))
 	}
@@ -104,4 +111,12 @@ func writeHTTPError(w http.ResponseWriter, status int, err *protocol.Error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"code": string(err.Code), "message": err.Text})
+}
+
+// iceServers returns the servers and credential lifetime for a client that reached us at host.
+func (h *Handler) iceServers(host string) ([]protocol.ICEServer, int) {
+	if h.ice == nil {
+		return nil, 0
+	}
+	return h.ice.For(host)
 }

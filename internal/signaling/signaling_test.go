@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,11 +33,16 @@ type testServer struct {
 
 func start(t *testing.T, edit func(*config.Config)) *testServer {
 	t.Helper()
+	return startWithICE(t, edit, nil)
+}
+
+func startWithICE(t *testing.T, edit func(*config.Config), ice ICESource) *testServer {
+	t.Helper()
 	cfg := config.Default()
 	if edit != nil {
 		edit(&cfg)
 	}
-	h := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	h := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ice)
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
@@ -258,7 +265,8 @@ func TestBadInputIsAnsweredAndHarmless(t *testing.T) {
 		{"no version", `{"type":"ping"}`, protocol.CodeUnsupportedVersion},
 		{"future version", `{"v":2,"type":"ping"}`, protocol.CodeUnsupportedVersion},
 		{"unknown type", `{"v":1,"type":"shout"}`, protocol.CodeUnknownType},
-		{"server-only type", `{"v":1,"type":"welcome","room":"x","peer":false}`, protocol.CodeUnknownType},
+		{"server-only type", `{"v":1,"type":"welcome","room":"x","peer":false,"iceServers":[],"iceTtl":0}`, protocol.CodeUnknownType},
+		{"server-only ice-servers", `{"v":1,"type":"ice-servers","iceServers":[],"iceTtl":0}`, protocol.CodeUnknownType},
 		{"offer without sdp", `{"v":1,"type":"offer"}`, protocol.CodeBadMessage},
 		{"sdp of wrong type", `{"v":1,"type":"answer","sdp":5}`, protocol.CodeBadMessage},
 		{"second join", `{"v":1,"type":"join","room":"x"}`, protocol.CodeAlreadyJoined},
@@ -448,5 +456,46 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// countingICE hands out a TURN server named after the request host, with a new username each time.
+type countingICE struct{ n atomic.Int32 }
+
+func (c *countingICE) For(host string) ([]protocol.ICEServer, int) {
+	n := c.n.Add(1)
+	return []protocol.ICEServer{{URLs: []string{"turn:" + host}, Username: fmt.Sprint(n), Credential: "pw"}}, 60
+}
+
+func TestICEServersInWelcomeAndRefresh(t *testing.T) {
+	ice := &countingICE{}
+	s := startWithICE(t, nil, ice)
+	host := strings.TrimPrefix(s.URL, "http://")
+	a := s.dial(t, nil)
+	a.send(protocol.ICERefreshMessage())
+	a.expectError(protocol.CodeNotJoined)
+
+	a.send(protocol.Join(newRoom(t), true))
+	w := a.expect(protocol.TypeWelcome)
+	if len(w.ICEServers) != 1 || w.ICEServers[0].URLs[0] != "turn:"+host || w.ICETTL != 60 {
+		t.Fatalf("welcome ICE servers %+v ttl %d, want turn:%s for 60 s", w.ICEServers, w.ICETTL, host)
+	}
+	a.send(protocol.ICERefreshMessage())
+	r := a.expect(protocol.TypeICEServers)
+	if len(r.ICEServers) != 1 || r.ICEServers[0].Username == w.ICEServers[0].Username || r.ICETTL != 60 {
+		t.Fatalf("refresh gave %+v ttl %d, want new credentials", r.ICEServers, r.ICETTL)
+	}
+}
+
+func TestNoICESourceSendsEmptyList(t *testing.T) {
+	s := start(t, nil)
+	a := s.dial(t, nil)
+	a.send(protocol.Join(newRoom(t), true))
+	if w := a.expect(protocol.TypeWelcome); len(w.ICEServers) != 0 || w.ICETTL != 0 {
+		t.Fatalf("welcome %+v, want no ICE servers", w)
+	}
+	a.send(protocol.ICERefreshMessage())
+	if r := a.expect(protocol.TypeICEServers); len(r.ICEServers) != 0 {
+		t.Fatalf("ice-servers %+v, want none", r)
 	}
 }

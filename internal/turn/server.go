@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/stun/v4"
 	"github.com/pion/transport/v5"
 	pionturn "github.com/pion/turn/v5"
 
@@ -49,12 +50,18 @@ type ServerConfig struct {
 	Net transport.Net
 }
 
+// ExpiredGrace is how long after its credential expired an allocation can still be refreshed, which
+// bounds a relayed call's length.
+const ExpiredGrace = 24 * time.Hour
+
 // Server is maju's embedded STUN/TURN server.
 type Server struct {
 	cfg    ServerConfig
 	log    *slog.Logger
 	filter *PeerFilter
 	srv    *pionturn.Server
+
+	endpoints []Endpoint // set by Start
 
 	mu      sync.Mutex
 	perUser map[string]int
@@ -202,8 +209,16 @@ func (s *Server) relayGenerator() pionturn.RelayAddressGenerator {
 
 // auth implements pion's AuthHandler for TURN REST credentials. The user id
 // reported to pion (and used for quotas) is the id part of the username.
+//
+// A credential's expiry limits new allocations only. Requests on an existing allocation (Refresh,
+// CreatePermission, ChannelBind) are still accepted for ExpiredGrace after it, as coturn does, so a call
+// outlives the credential it started with; clients get fresh ones over signaling for new allocations.
 func (s *Server) auth(ra *pionturn.RequestAttributes) (string, []byte, bool) {
-	pw, err := Verify(s.cfg.Secret, ra.Username, s.cfg.Now())
+	now := s.cfg.Now()
+	if ra.Method != stun.MethodAllocate {
+		now = now.Add(-ExpiredGrace)
+	}
+	pw, err := Verify(s.cfg.Secret, ra.Username, now)
 	if err != nil {
 		s.authFailures.Add(1)
 		s.log.Debug("turn: credential refused", "src", addrString(ra.SrcAddr), "err", err)

@@ -1,12 +1,12 @@
 package turn
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -289,6 +289,18 @@ func TestServerRelaysToLoopbackWhenAllowed(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) }) // registered first, so it runs after every other cleanup
 	_, addr := startServer(t, func(c *ServerConfig) { c.AllowLoopbackPeers = true })
 
+	echo := startEcho(t)
+	cred := mint(t, "alice", time.Now())
+	relay, err := allocate(t, dial(t, addr, cred.Username, cred.Password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectEcho(t, relay, echo, "hello through the relay")
+}
+
+// startEcho runs a UDP echo server on loopback until the test ends.
+func startEcho(t *testing.T) net.Addr {
+	t.Helper()
 	echo, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -305,15 +317,14 @@ func TestServerRelaysToLoopbackWhenAllowed(t *testing.T) {
 			_, _ = echo.WriteTo(buf[:n], from)
 		}
 	}()
-	defer func() { _ = echo.Close(); <-done }()
+	t.Cleanup(func() { _ = echo.Close(); <-done })
+	return echo.LocalAddr()
+}
 
-	cred := mint(t, "alice", time.Now())
-	relay, err := allocate(t, dial(t, addr, cred.Username, cred.Password))
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg := []byte("hello through the relay")
-	if _, err := relay.WriteTo(msg, echo.LocalAddr()); err != nil {
+// expectEcho sends text through relay to the echo server and waits for it to come back.
+func expectEcho(t *testing.T, relay net.PacketConn, echo net.Addr, text string) {
+	t.Helper()
+	if _, err := relay.WriteTo([]byte(text), echo); err != nil {
 		t.Fatalf("WriteTo: %v", err)
 	}
 	buf := make([]byte, 1500)
@@ -324,11 +335,30 @@ func TestServerRelaysToLoopbackWhenAllowed(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ReadFrom: %v", err)
 	}
-	if !bytes.Equal(buf[:n], msg) || from.String() != echo.LocalAddr().String() {
+	if string(buf[:n]) != text || from.String() != echo.String() {
 		t.Fatalf("got %q from %v", buf[:n], from)
 	}
 }
 
+// A call outlives the credential it started with: once expired, the credential can no longer allocate,
+// but the allocation made with it still gets permissions (and refreshes) until ExpiredGrace has passed.
+func TestServerKeepsAllocationAfterCredentialExpires(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) }) // registered first, so it runs after every other cleanup
+	var offset atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	_, addr := startServer(t, func(c *ServerConfig) { c.AllowLoopbackPeers = true; c.Now = now })
+
+	cred := mint(t, "alice", time.Now())
+	relay, err := allocate(t, dial(t, addr, cred.Username, cred.Password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	offset.Store(int64(2 * time.Hour)) // the one-hour credential has expired
+	if _, err := allocate(t, dial(t, addr, cred.Username, cred.Password)); turnErrCode(err) != stun.CodeUnauthorized {
+		t.Fatalf("new allocation with an expired credential: %v, want 401", err)
+	}
+	expectEcho(t, relay, startEcho(t), "after expiry, a new permission on the old allocation")
+}
 func TestServerQuotas(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) }) // registered first, so it runs after every other cleanup
 	s, addr := startServer(t, func(c *ServerConfig) {

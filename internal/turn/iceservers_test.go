@@ -1,0 +1,155 @@
+package turn
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/maju-call/maju/internal/config"
+)
+
+func TestICEServersFor(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	embedded := []Endpoint{{"turn", "udp", 3478}, {"turn", "tcp", 3478}, {"turns", "tcp", 5349}}
+	tests := []struct {
+		name      string
+		s         ICEServers
+		host      string
+		wantStun  []string
+		wantTurn  []string
+		wantTTL   int
+		wantCreds bool
+	}{
+		{"embedded, host from request", ICEServers{Embedded: embedded}, "call.example.com:8443",
+			[]string{"stun:call.example.com:3478"},
+			[]string{"turn:call.example.com:3478?transport=udp", "turn:call.example.com:3478?transport=tcp",
+				"turns:call.example.com:5349?transport=tcp"}, 3600, true},
+		{"configured host wins", ICEServers{Embedded: embedded[:1], Host: "turn.example.com"}, "10.0.0.1:8080",
+			[]string{"stun:turn.example.com:3478"}, []string{"turn:turn.example.com:3478?transport=udp"}, 3600, true},
+		{"ipv6 request host", ICEServers{Embedded: embedded[1:2]}, "[::1]:8080",
+			nil, []string{"turn:[::1]:3478?transport=tcp"}, 3600, true},
+		{"request host without port", ICEServers{Embedded: embedded[:1]}, "127.0.0.1",
+			[]string{"stun:127.0.0.1:3478"}, []string{"turn:127.0.0.1:3478?transport=udp"}, 3600, true},
+		{"unusable request host skips embedded", ICEServers{Embedded: embedded}, "evil/?x@y:80", nil, nil, 0, false},
+		{"external only", ICEServers{External: []string{"stun:stun.example.com", "turns:t.example.com:443?transport=tcp"}},
+			"ignored", []string{"stun:stun.example.com"}, []string{"turns:t.example.com:443?transport=tcp"}, 3600, true},
+		{"external stun only needs no credentials", ICEServers{External: []string{"stun:stun.example.com"}}, "h",
+			[]string{"stun:stun.example.com"}, nil, 0, false},
+		{"nothing", ICEServers{}, "h", nil, nil, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.s
+			s.Secret, s.TTL, s.Now = testSecret, time.Hour, func() time.Time { return now }
+			s.Random = bytes.NewReader(bytes.Repeat([]byte{7}, 64))
+			servers, ttl := s.For(tc.host)
+			if servers == nil {
+				t.Fatal("For returned nil; want a list, possibly empty")
+			}
+			var stuns, turns []string
+			for _, srv := range servers {
+				if srv.Username != "" {
+					turns = append(turns, srv.URLs...)
+					if _, err := Verify(testSecret, srv.Username, now); err != nil {
+						t.Errorf("credential %q: %v", srv.Username, err)
+					}
+					if pw, _ := Verify(testSecret, srv.Username, now); !PasswordEqual(pw, srv.Credential) {
+						t.Errorf("credential password does not verify")
+					}
+				} else {
+					stuns = append(stuns, srv.URLs...)
+				}
+			}
+			if !reflect.DeepEqual(stuns, tc.wantStun) || !reflect.DeepEqual(turns, tc.wantTurn) || ttl != tc.wantTTL {
+				t.Errorf("For(%q) = stun %q turn %q ttl %d, want stun %q turn %q ttl %d",
+					tc.host, stuns, turns, ttl, tc.wantStun, tc.wantTurn, tc.wantTTL)
+			}
+			for _, srv := range servers {
+				for _, u := range srv.URLs {
+					if err := config.ValidICEURL(u); err != nil {
+						t.Errorf("handed out an invalid URL: %v", err)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestICEServersNewCredentialsEachTime(t *testing.T) {
+	s := ICEServers{Secret: testSecret, TTL: time.Minute, Embedded: []Endpoint{{"turn", "udp", 3478}}}
+	a, _ := s.For("h")
+	b, _ := s.For("h")
+	if a[1].Username == b[1].Username {
+		t.Fatalf("two clients got the same username %q", a[1].Username)
+	}
+	exp, _, err := parseUsername(a[1].Username)
+	if err != nil || time.Until(time.Unix(exp, 0)) > time.Minute || time.Until(time.Unix(exp, 0)) < 58*time.Second {
+		t.Fatalf("username %q does not expire in a minute", a[1].Username)
+	}
+}
+
+func TestLoadSecret(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "secret")
+	short := filepath.Join(dir, "short")
+	if err := os.WriteFile(good, []byte("  0123456789abcdefXYZ\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(short, []byte("abc\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s, gen, err := LoadSecret(config.TURN{Secret: "from-the-flag-0123"}); err != nil || gen || string(s) != "from-the-flag-0123" {
+		t.Errorf("flag secret: %q %v %v", s, gen, err)
+	}
+	if s, gen, err := LoadSecret(config.TURN{SecretFile: good}); err != nil || gen || string(s) != "0123456789abcdefXYZ" {
+		t.Errorf("file secret: %q %v %v", s, gen, err)
+	}
+	for _, f := range []string{short, filepath.Join(dir, "missing")} {
+		if _, _, err := LoadSecret(config.TURN{SecretFile: f}); err == nil || !strings.Contains(err.Error(), "-turn-secret-file") {
+			t.Errorf("LoadSecret(%s) error %v, want one naming -turn-secret-file", f, err)
+		}
+	}
+	a, gen, err := LoadSecret(config.TURN{})
+	b, _, _ := LoadSecret(config.TURN{})
+	if err != nil || !gen || len(a) < 32 || bytes.Equal(a, b) {
+		t.Errorf("generated secrets %q %q (generated %v, err %v), want long and different", a, b, gen, err)
+	}
+}
+
+func TestStartListensWhereConfigured(t *testing.T) {
+	cfg := config.Default().TURN
+	cfg.UDPAddr, cfg.TCPAddr, cfg.PublicIP, cfg.AllowLoopbackPeers = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1", true
+	s, err := Start(cfg, testSecret, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	eps := s.Endpoints()
+	if len(eps) != 2 || eps[0].Transport != "udp" || eps[1].Transport != "tcp" || eps[0].Port == 0 || eps[1].Port == 0 {
+		t.Fatalf("Endpoints() = %+v", eps)
+	}
+	ice := ICEServers{Secret: testSecret, TTL: time.Minute, Embedded: eps}
+	servers, _ := ice.For("127.0.0.1:8080")
+	cred := servers[len(servers)-1]
+	addr := strings.TrimSuffix(strings.TrimPrefix(cred.URLs[0], "turn:"), "?transport=udp")
+	relay, err := allocate(t, dial(t, addr, cred.Username, cred.Credential))
+	if err != nil {
+		t.Fatalf("allocate with the handed-out credential: %v", err)
+	}
+	expectEcho(t, relay, startEcho(t), "through a relay made by Start")
+}
+
+func TestStartRefusesBadTLSFiles(t *testing.T) {
+	cfg := config.Default().TURN
+	cfg.UDPAddr, cfg.TCPAddr, cfg.TLSAddr, cfg.PublicIP = "", "", "127.0.0.1:0", "127.0.0.1"
+	cfg.TLSCert, cfg.TLSKey = filepath.Join(t.TempDir(), "none.pem"), filepath.Join(t.TempDir(), "none.key")
+	if _, err := Start(cfg, testSecret, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "-turn-tls-cert") {
+		t.Fatalf("Start with missing TLS files: %v, want an error naming -turn-tls-cert", err)
+	}
+}
