@@ -1,4 +1,5 @@
-// Command maju runs a maju node: the web client, signaling for rooms of two, and the STUN/TURN relay. `maju -h` lists every setting; each flag has a MAJU_* environment equivalent.
+// Command maju runs a maju node: the web client, signaling for rooms of two, and the STUN/TURN relay.
+// `maju doctor URL` checks a running deployment the way a call would. `maju -h` lists every setting; each flag has a MAJU_* environment equivalent.
 package main
 
 import (
@@ -33,6 +34,9 @@ func main() {
 		if errors.Is(err, flag.ErrHelp) {
 			return
 		}
+		if errors.Is(err, errCheckFailed) {
+			os.Exit(1)
+		}
 		fmt.Fprintln(os.Stderr, "maju:", err)
 		os.Exit(2)
 	}
@@ -40,6 +44,9 @@ func main() {
 
 // run is the whole program with its inputs passed in, so tests can run it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "doctor" {
+		return runDoctor(ctx, args[1:], stdout, stderr)
+	}
 	cfg, err := config.Load(args, getenv, stderr)
 	if err != nil {
 		return err

@@ -19,7 +19,9 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	defer cancel()
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-turn-udp", "127.0.0.1:0", "-turn-tcp", "127.0.0.1:0"}, noEnv, pw, io.Discard) }()
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-turn-udp", "127.0.0.1:0", "-turn-tcp", "127.0.0.1:0"}, noEnv, pw, io.Discard)
+	}()
 
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
@@ -82,5 +84,21 @@ func TestHelpListsSettings(t *testing.T) {
 		if !strings.Contains(usage.String(), want) {
 			t.Errorf("help lacks %s", want)
 		}
+	}
+}
+
+func TestDoctorCommand(t *testing.T) {
+	var out, errOut strings.Builder
+	err := run(context.Background(), []string{"doctor", "-timeout", "2s", "http://127.0.0.1:9"}, noEnv, &out, &errOut)
+	if !errors.Is(err, errCheckFailed) || !strings.Contains(out.String(), "FAIL") || !strings.Contains(out.String(), "web server") {
+		t.Fatalf("doctor against nothing: err %v, output %q", err, out.String())
+	}
+	out.Reset()
+	err = run(context.Background(), []string{"doctor", "-json", "-timeout", "2s", "http://127.0.0.1:9"}, noEnv, &out, &errOut)
+	if !errors.Is(err, errCheckFailed) || !strings.Contains(out.String(), `"ok": false`) {
+		t.Fatalf("doctor -json: err %v, output %q", err, out.String())
+	}
+	if err := run(context.Background(), []string{"doctor"}, noEnv, &out, &errOut); err == nil || !strings.Contains(err.Error(), "URL") {
+		t.Fatalf("doctor without URL: %v", err)
 	}
 }

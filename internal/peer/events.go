@@ -26,6 +26,9 @@ const (
 	// EventError: the server reported an error that leaves the connection open (Err is a
 	// *protocol.Error), or the PeerConnection for a new pairing could not be created (Err says why).
 	EventError
+	// EventICEServers: the server sent fresh STUN/TURN credentials (ice-servers); the live
+	// PeerConnection has them.
+	EventICEServers
 	// EventClosed: the session is over (the signaling connection ended, Hangup or Close). Err is nil for
 	// an orderly end, a *protocol.Error when the server gave a reason (for example shutting-down), or
 	// the connection error. It is the last event; the Events channel is closed after it.
@@ -44,6 +47,8 @@ func (t EventType) String() string {
 		return "peer-left"
 	case EventError:
 		return "error"
+	case EventICEServers:
+		return "ice-servers"
 	case EventClosed:
 		return "closed"
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
+	"time"
 
 	"github.com/maju-call/maju/internal/protocol"
 	"github.com/pion/webrtc/v4"
@@ -46,6 +48,7 @@ type pcEvent struct {
 // run is the owner loop: the only goroutine that uses the PeerConnection and writes to the WebSocket.
 func (p *Peer) run(welcome protocol.Message) {
 	defer p.stop()
+	p.setServerICE(welcome)
 	if welcome.Peer {
 		p.startSession(welcome.Polite)
 	}
@@ -65,6 +68,8 @@ func (p *Peer) run(welcome protocol.Message) {
 			}
 		case a := <-p.actions:
 			a.res <- a.fn()
+		case <-p.refreshDue:
+			p.sendSignal(protocol.ICERefreshMessage())
 		case <-p.closing:
 			return
 		}
@@ -73,6 +78,9 @@ func (p *Peer) run(welcome protocol.Message) {
 
 // stop ends the session and the signaling connection, waits for every goroutine and closes the outputs.
 func (p *Peer) stop() {
+	if p.refresh != nil {
+		p.refresh.Stop()
+	}
 	p.endSession()
 	p.ws.close() // ends the reader's ReadMessage if it is still running
 	close(p.quit)
@@ -105,6 +113,14 @@ func (p *Peer) handleSignal(m protocol.Message) {
 			p.log.Warn("server error", "err", err)
 			p.emit(Event{Type: EventError, Err: err})
 		}
+	case protocol.TypeICEServers:
+		p.setServerICE(m)
+		if p.cur != nil {
+			if err := p.cur.pc.SetConfiguration(p.pcConfig()); err != nil {
+				p.log.Warn("cannot update the ICE servers", "err", err)
+			}
+		}
+		p.emit(Event{Type: EventICEServers})
 	case protocol.TypePong:
 	default:
 		p.log.Warn("ignoring an unexpected message", "type", m.Type)
@@ -131,7 +147,7 @@ func (p *Peer) startSession(polite bool) {
 }
 
 func (p *Peer) newSession(polite bool) (*session, error) {
-	pc, err := p.api.NewPeerConnection(webrtc.Configuration{ICEServers: p.opts.ICEServers})
+	pc, err := p.api.NewPeerConnection(p.pcConfig())
 	if err != nil {
 		return nil, fmt.Errorf("peer: new peer connection: %w", err)
 	}
@@ -207,6 +223,38 @@ func (p *Peer) newSession(polite bool) (*session, error) {
 		deliver(s.gate, p.tracks, t)
 	})
 	return s, nil
+}
+
+// setServerICE keeps the ICE servers of a welcome or ice-servers message and schedules the next
+// ice-refresh at 80% of their lifetime, as docs/protocol.md asks.
+func (p *Peer) setServerICE(m protocol.Message) {
+	p.serverICE = p.serverICE[:0]
+	for _, s := range m.ICEServers {
+		p.serverICE = append(p.serverICE, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	if m.ICETTL <= 0 {
+		return
+	}
+	due := max(time.Duration(m.ICETTL)*time.Second*8/10, time.Second)
+	if p.refresh == nil {
+		p.refresh = time.AfterFunc(due, func() {
+			select {
+			case p.refreshDue <- struct{}{}:
+			default:
+			}
+		})
+		return
+	}
+	p.refresh.Reset(due)
+}
+
+// pcConfig is the configuration of a new PeerConnection, and of the live one when servers change.
+func (p *Peer) pcConfig() webrtc.Configuration {
+	c := webrtc.Configuration{ICEServers: append(slices.Clone(p.serverICE), p.opts.ICEServers...)}
+	if p.opts.RelayOnly {
+		c.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	}
+	return c
 }
 
 // endSession closes the current PeerConnection, if any, and waits for pion's goroutines.

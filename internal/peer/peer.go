@@ -27,6 +27,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -49,8 +50,12 @@ type Options struct {
 	// Tracks are sent to every person this peer is paired with, each on its own transceiver. A track may
 	// be shared by several peers (pion's TrackLocalStatic* types fan out).
 	Tracks []webrtc.TrackLocal
-	// ICEServers are STUN and TURN servers for the PeerConnections. None are needed on one host.
+	// ICEServers are STUN and TURN servers used beside the ones the server hands out (with fresh
+	// credentials, refreshed before they expire). None are needed on one host.
 	ICEServers []webrtc.ICEServer
+	// RelayOnly makes the PeerConnections gather relay candidates only (ICETransportPolicy relay), as a
+	// browser with ?ice=relay does: the call goes through TURN or not at all.
+	RelayOnly bool
 	// Logger receives the peer's logs (and pion's, when API is nil). nil discards them.
 	Logger *slog.Logger
 	// LoopbackOnly restricts ICE to 127.0.0.1 over UDP with mDNS off (ConfigureLoopbackOnly), so test
@@ -107,6 +112,8 @@ type Peer struct {
 	pcIn    chan pcEvent          // from pion's callbacks, through the session's gate
 	actions chan action           // from the caller's methods
 
+	refreshDue chan struct{} // the server's TURN credentials are due for renewal (buffered 1)
+
 	closing   chan struct{} // closed by Close: the owner loop stops
 	closeOnce sync.Once
 	quit      chan struct{} // closed by the owner loop when it stops: releases the reader
@@ -121,8 +128,10 @@ type Peer struct {
 	// Owned by the owner loop.
 	cur       *session
 	gen       uint64
-	hangingUp bool            // leave was sent: the server's close 1000 is the expected end
-	lastError *protocol.Error // the last error message, to explain the close that follows a fatal one
+	serverICE []webrtc.ICEServer // from welcome and the latest ice-servers
+	refresh   *time.Timer        // sends on refreshDue; nil when the credentials do not expire
+	hangingUp bool               // leave was sent: the server's close 1000 is the expected end
+	lastError *protocol.Error    // the last error message, to explain the close that follows a fatal one
 }
 
 // action is a caller's request run by the owner loop.
@@ -162,22 +171,23 @@ func Join(ctx context.Context, opts Options) (*Peer, error) {
 		return nil, err
 	}
 	p := &Peer{
-		log:     log.With("room", opts.Room),
-		api:     api,
-		ws:      ws,
-		room:    welcome.Room,
-		opts:    opts,
-		chat:    make(chan ChatMessage, chatBuffer),
-		tracks:  make(chan *webrtc.TrackRemote, trackBuffer),
-		events:  make(chan Event, eventBuffer),
-		sigIn:   make(chan protocol.Message),
-		readErr: make(chan error, 1),
-		pcIn:    make(chan pcEvent, 256),
-		actions: make(chan action),
-		closing: make(chan struct{}),
-		quit:    make(chan struct{}),
-		done:    make(chan struct{}),
-		changed: make(chan struct{}),
+		log:        log.With("room", opts.Room),
+		api:        api,
+		ws:         ws,
+		room:       welcome.Room,
+		opts:       opts,
+		chat:       make(chan ChatMessage, chatBuffer),
+		tracks:     make(chan *webrtc.TrackRemote, trackBuffer),
+		events:     make(chan Event, eventBuffer),
+		sigIn:      make(chan protocol.Message),
+		readErr:    make(chan error, 1),
+		pcIn:       make(chan pcEvent, 256),
+		actions:    make(chan action),
+		refreshDue: make(chan struct{}, 1),
+		closing:    make(chan struct{}),
+		quit:       make(chan struct{}),
+		done:       make(chan struct{}),
+		changed:    make(chan struct{}),
 	}
 	p.log.Debug("joined", "peer", welcome.Peer, "polite", welcome.Polite)
 	p.wg.Add(1)
@@ -270,6 +280,13 @@ func closeError(err error, last *protocol.Error, hungUp bool) error {
 		return &protocol.Error{Code: protocol.Code(ce.Text), Text: fmt.Sprintf("the server closed the connection (%d)", ce.Code)}
 	}
 	return fmt.Errorf("peer: the server closed the connection: %w", err)
+}
+
+// ServerICE returns the STUN/TURN servers the signaling server handed out most recently.
+func (p *Peer) ServerICE(ctx context.Context) ([]webrtc.ICEServer, error) {
+	var servers []webrtc.ICEServer
+	err := p.do(ctx, func() error { servers = slices.Clone(p.serverICE); return nil })
+	return servers, err
 }
 
 // Room returns the room id.
