@@ -1,0 +1,95 @@
+package integration
+
+import (
+	"context"
+	"crypto/rand"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/maju-call/maju/internal/config"
+	"github.com/maju-call/maju/internal/node"
+	"github.com/maju-call/maju/internal/peer"
+	"github.com/maju-call/maju/internal/protocol"
+)
+
+// startRelayNode runs a whole node (signaling and the embedded TURN relay) on loopback, with the relay
+// allowed to reach loopback peers, and returns its WebSocket URL and a fresh room id.
+func startRelayNode(t *testing.T, edit func(*config.Config)) (*node.Node, string, string) {
+	t.Cleanup(func() { goleak.VerifyNone(t) }) // registered first, so it runs last
+	cfg := config.Default()
+	cfg.TURN.UDPAddr, cfg.TURN.TCPAddr = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.TURN.PublicIP, cfg.TURN.AllowLoopbackPeers = "127.0.0.1", true
+	if edit != nil {
+		edit(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.Start(cfg, logger(t, "node"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(n.Handler())
+	t.Cleanup(func() {
+		if err := n.Close(); err != nil {
+			t.Errorf("node close: %v", err)
+		}
+		ts.Close()
+	})
+	room, err := protocol.NewRoomID(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n, "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws", room
+}
+
+// A relayed call whose TURN credentials expire mid-call keeps working: both peers get fresh
+// credentials over signaling before expiry, and the allocation made with the first ones lives on.
+func TestRelayedCallOutlivesItsCredentials(t *testing.T) {
+	const ttl = 2 * time.Second
+	n, url, room := startRelayNode(t, func(c *config.Config) { c.TURN.CredentialTTL = ttl })
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	join := func(name string) *peer.Peer {
+		p, err := peer.Join(ctx, peer.Options{URL: url, Room: room, RelayOnly: true, LoopbackOnly: true, Logger: logger(t, name)})
+		if err != nil {
+			t.Fatalf("%s: join: %v", name, err)
+		}
+		t.Cleanup(func() { _ = p.Close() })
+		return p
+	}
+	started := time.Now()
+	a, b := join("a"), join("b")
+	waitConnected(ctx, t, a, b)
+	first, err := a.ServerICE(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Refreshes come at 80% of each lifetime: three of them take the call past two lifetimes.
+	for range 3 {
+		waitEvent(ctx, t, a, peer.EventICEServers)
+	}
+	if elapsed := time.Since(started); elapsed < 2*ttl {
+		t.Fatalf("three refreshes within %v of a %v lifetime: too early", elapsed, ttl)
+	}
+	now, err := a.ServerICE(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now[len(now)-1].Username == first[len(first)-1].Username {
+		t.Fatalf("credentials were not renewed: %q", now[len(now)-1].Username)
+	}
+	path, err := a.Path(ctx)
+	if err != nil || !path.Relayed {
+		t.Fatalf("path after expiry %v (%v), want relayed", path, err)
+	}
+	chat(ctx, t, a, b, "still here after the first credentials expired")
+	chat(ctx, t, b, a, "me too")
+	if n.TURN().AllocationCount() == 0 {
+		t.Fatal("no relay allocation: the call was not relayed")
+	}
+}
