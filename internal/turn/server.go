@@ -191,20 +191,24 @@ func ownAddrs(addrs ...netip.Addr) []netip.Addr {
 }
 
 func (s *Server) relayGenerator() pionturn.RelayAddressGenerator {
-	if s.cfg.MinPort != 0 {
-		return &pionturn.RelayAddressGeneratorPortRange{
+	guard := &ownPortGuard{own: s.filter.own, lo: s.cfg.MinPort, hi: s.cfg.MaxPort, dropped: &s.denied}
+	if s.cfg.MinPort == 0 {
+		guard.lo, guard.hi = defaultGuardMin, defaultGuardMax
+		guard.RelayAddressGenerator = &pionturn.RelayAddressGeneratorStatic{
 			RelayAddress: net.IP(s.cfg.PublicIP.AsSlice()),
 			Address:      s.cfg.RelayIP.String(),
-			MinPort:      s.cfg.MinPort,
-			MaxPort:      s.cfg.MaxPort,
 			Net:          s.cfg.Net,
 		}
+		return guard
 	}
-	return &pionturn.RelayAddressGeneratorStatic{
+	guard.RelayAddressGenerator = &pionturn.RelayAddressGeneratorPortRange{
 		RelayAddress: net.IP(s.cfg.PublicIP.AsSlice()),
 		Address:      s.cfg.RelayIP.String(),
+		MinPort:      s.cfg.MinPort,
+		MaxPort:      s.cfg.MaxPort,
 		Net:          s.cfg.Net,
 	}
+	return guard
 }
 
 // auth implements pion's AuthHandler for TURN REST credentials. The user id
