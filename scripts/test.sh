@@ -11,7 +11,8 @@ log() { printf '\n== %s\n' "$*"; }
 
 # --- system packages -------------------------------------------------------------------------------
 # command → Debian package
-declare -A packages=([chromium]=chromium [node]=nodejs [npm]=npm [unshare]=util-linux [ip]=iproute2)
+declare -A packages=([chromium]=chromium [node]=nodejs [npm]=npm [unshare]=util-linux [ip]=iproute2
+  [turnserver]=coturn)
 missing=()
 for cmd in "${!packages[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${packages[$cmd]}")
@@ -21,6 +22,12 @@ if ((${#missing[@]})); then
     log "installing ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Under systemd, installing coturn enables and starts coturn.service on port 3478 (maju's default
+    # TURN port); the tests start their own turnserver, so stop it. Without systemd nothing starts (the
+    # init script wants TURNSERVER_ENABLED=1 in /etc/default/coturn).
+    if [[ " ${missing[*]} " == *" coturn "* && -d /run/systemd/system ]]; then
+      systemctl disable --now coturn.service >/dev/null 2>&1 || true
+    fi
   else
     echo "scripts/test.sh: missing system packages: ${missing[*]} (install them, e.g. sudo apt-get install ${missing[*]})" >&2
     exit 1
