@@ -2,14 +2,26 @@ package turn
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
 	"io"
 	"log/slog"
+	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	pionturn "github.com/pion/turn/v5"
+	"go.uber.org/goleak"
 
 	"github.com/maju-call/maju/internal/config"
 )
@@ -152,4 +164,84 @@ func TestStartRefusesBadTLSFiles(t *testing.T) {
 	if _, err := Start(cfg, testSecret, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "-turn-tls-cert") {
 		t.Fatalf("Start with missing TLS files: %v, want an error naming -turn-tls-cert", err)
 	}
+}
+
+// TURN over TLS: a client that trusts the configured certificate allocates a relay through it.
+func TestStartServesTLS(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) }) // registered first, so it runs after every other cleanup
+	dir := t.TempDir()
+	certPEM, keyPEM := selfSigned(t)
+	cfg := config.Default().TURN
+	cfg.UDPAddr, cfg.TCPAddr, cfg.TLSAddr = "", "", "127.0.0.1:0"
+	cfg.PublicIP, cfg.AllowLoopbackPeers = "127.0.0.1", true
+	cfg.TLSCert, cfg.TLSKey = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	for name, data := range map[string][]byte{cfg.TLSCert: certPEM, cfg.TLSKey: keyPEM} {
+		if err := os.WriteFile(name, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := Start(cfg, testSecret, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	eps := s.Endpoints()
+	if len(eps) != 1 || eps[0].Scheme != "turns" || eps[0].Transport != "tcp" {
+		t.Fatalf("Endpoints() = %+v, want one turns/tcp", eps)
+	}
+	servers, _ := (&ICEServers{Secret: testSecret, TTL: time.Minute, Embedded: eps}).For("localhost:8080")
+	cred := servers[0]
+	if want := fmt.Sprintf("turns:localhost:%d?transport=tcp", eps[0].Port); cred.URLs[0] != want {
+		t.Fatalf("URL %q, want %q", cred.URLs[0], want)
+	}
+
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(certPEM)
+	addr := fmt.Sprintf("127.0.0.1:%d", eps[0].Port)
+	conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, ServerName: "localhost"})
+	if err != nil {
+		t.Fatalf("TLS handshake with the configured certificate: %v", err)
+	}
+	defer conn.Close() // after c.Close, which leaves its Conn open
+	c, err := pionturn.NewClient(&pionturn.ClientConfig{
+		STUNServerAddr: addr, TURNServerAddr: addr, Conn: pionturn.NewSTUNConn(conn),
+		Username: cred.Username, Password: cred.Credential, Realm: cfg.Realm,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	relay, err := allocate(t, c)
+	if err != nil {
+		t.Fatalf("allocate over TLS: %v", err)
+	}
+	expectEcho(t, relay, startEcho(t), "relayed for a client that came over TLS")
+}
+
+// selfSigned makes a certificate for localhost and its key, PEM-encoded.
+func selfSigned(t *testing.T) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true, IsCA: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
 }
