@@ -158,7 +158,7 @@ func Join(ctx context.Context, opts Options) (*Peer, error) {
 	api := opts.API
 	if api == nil {
 		var err error
-		if api, err = newAPI(opts.LoopbackOnly, log); err != nil {
+		if api, err = newAPI(opts, log); err != nil {
 			return nil, err
 		}
 	} else if opts.LoopbackOnly {

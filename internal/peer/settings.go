@@ -29,9 +29,10 @@ func ConfigureLoopbackOnly(se *webrtc.SettingEngine) {
 }
 
 // newAPI builds the webrtc.API a Peer uses when Options.API is nil: pion's default codecs and
-// interceptors (NACK, RTCP reports, TWCC), pion's logs sent to log, and ConfigureLoopbackOnly when
-// loopbackOnly is set.
-func newAPI(loopbackOnly bool, log *slog.Logger) (*webrtc.API, error) {
+// interceptors (NACK, RTCP reports, TWCC), pion's logs sent to log, ConfigureLoopbackOnly when
+// opts.LoopbackOnly is set, and for a relay-only peer no wait before accepting a relay pair (pion waits
+// 2 s for better pairs, which a relay-only peer never has).
+func newAPI(opts Options, log *slog.Logger) (*webrtc.API, error) {
 	var me webrtc.MediaEngine
 	if err := me.RegisterDefaultCodecs(); err != nil {
 		return nil, fmt.Errorf("peer: register codecs: %w", err)
@@ -41,8 +42,11 @@ func newAPI(loopbackOnly bool, log *slog.Logger) (*webrtc.API, error) {
 		return nil, fmt.Errorf("peer: register interceptors: %w", err)
 	}
 	se := webrtc.SettingEngine{LoggerFactory: pionlog.New(log)}
-	if loopbackOnly {
+	if opts.LoopbackOnly {
 		ConfigureLoopbackOnly(&se)
+	}
+	if opts.RelayOnly {
+		se.SetRelayAcceptanceMinWait(0)
 	}
 	return webrtc.NewAPI(webrtc.WithMediaEngine(&me), webrtc.WithInterceptorRegistry(&ir),
 		webrtc.WithSettingEngine(se)), nil

@@ -14,7 +14,7 @@ import (
 func TestLoopbackOnly(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	api, err := newAPI(true, testLogger(t, "p"))
+	api, err := newAPI(Options{LoopbackOnly: true}, testLogger(t, "p"))
 	if err != nil {
 		t.Fatal(err)
 	}
