@@ -66,13 +66,15 @@ func (s *ICEServers) For(requestHost string) ([]protocol.ICEServer, int) {
 	if len(turns) == 0 {
 		return servers, 0
 	}
-	cred, err := Mint(s.Secret, s.newID(), s.TTL, s.now())
+	now := s.now()
+	cred, err := Mint(s.Secret, s.newID(), s.TTL, now)
 	if err != nil { // only a misconfiguration (empty secret, bad TTL) gets here; node checks both at start
 		s.log().Error("turn: minting credentials", "err", err)
 		return servers, 0
 	}
 	servers = append(servers, protocol.ICEServer{URLs: turns, Username: cred.Username, Credential: cred.Password})
-	return servers, int(s.TTL / time.Second)
+	// The expiry is whole seconds, so the credential may live up to a second less than TTL: say so.
+	return servers, int(cred.Expires.Sub(now) / time.Second)
 }
 
 // embeddedHost is the host to put in the embedded server's URLs, or "" when there is none usable.

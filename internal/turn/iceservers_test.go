@@ -95,8 +95,11 @@ func TestICEServersFor(t *testing.T) {
 
 func TestICEServersNewCredentialsEachTime(t *testing.T) {
 	s := ICEServers{Secret: testSecret, TTL: time.Minute, Embedded: []Endpoint{{"turn", "udp", 3478}}}
-	a, _ := s.For("h")
+	a, ttl := s.For("h")
 	b, _ := s.For("h")
+	if ttl != 59 && ttl != 60 {
+		t.Fatalf("iceTtl %d for a one-minute credential minted mid-second, want 59 (or 60 on a whole second)", ttl)
+	}
 	if a[1].Username == b[1].Username {
 		t.Fatalf("two clients got the same username %q", a[1].Username)
 	}
