@@ -226,7 +226,7 @@ func (p *Peer) newSession(polite bool) (*session, error) {
 }
 
 // setServerICE keeps the ICE servers of a welcome or ice-servers message and schedules the next
-// ice-refresh at 80% of their lifetime, as docs/protocol.md asks.
+// ice-refresh at 80% of their lifetime or 2 s before its end, as docs/protocol.md asks.
 func (p *Peer) setServerICE(m protocol.Message) {
 	p.serverICE = p.serverICE[:0]
 	for _, s := range m.ICEServers {
@@ -235,7 +235,8 @@ func (p *Peer) setServerICE(m protocol.Message) {
 	if m.ICETTL <= 0 {
 		return
 	}
-	due := max(time.Duration(m.ICETTL)*time.Second*8/10, time.Second)
+	ttl := time.Duration(m.ICETTL) * time.Second
+	due := max(min(ttl*8/10, ttl-2*time.Second), time.Second)
 	if p.refresh == nil {
 		p.refresh = time.AfterFunc(due, func() {
 			select {
