@@ -10,7 +10,8 @@
 //
 //	MAJU_CHROMIUM     the browser to run (default /usr/bin/chromium, then chromium on PATH)
 //	MAJU_SCREENSHOTS  a folder where TestScreenshots keeps its PNGs (default: a temporary folder)
-//	MAJU_E2E_VERBOSE  1 logs every console message of every page (default: warnings and errors)
+//	MAJU_E2E_VERBOSE  1 logs every console message of every page (default: warnings and errors) and the
+//	                  server's debug log, pion's included (default: warnings)
 //
 // The JavaScript unit tests of the client's DOM-free modules are in unit/ (npm test).
 package e2e
@@ -22,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -36,6 +38,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/maju-call/maju/internal/config"
+	"github.com/maju-call/maju/internal/node"
 	"github.com/maju-call/maju/internal/server"
 )
 
@@ -135,17 +138,77 @@ type env struct {
 	browser context.Context // the browser's root context; people are browser contexts inside it
 	log     *testLog
 	people  []*person
+	node    *node.Node // the whole node, with the embedded TURN relay; nil without withNode
+}
+
+// envOption changes how newEnv starts maju.
+type envOption func(*envSettings)
+
+type envSettings struct {
+	node  bool
+	tweak func(*config.Config)
+}
+
+// withNode runs a whole maju node (internal/node: the HTTP side and the embedded TURN relay, on loopback
+// ports) instead of the plain HTTP server; tweak, if not nil, changes its configuration first.
+func withNode(tweak func(*config.Config)) envOption {
+	return func(s *envSettings) {
+		s.node = true
+		s.tweak = tweak
+	}
+}
+
+// nodeConfig is the configuration of a test node: the defaults with the TURN relay on loopback.
+func nodeConfig() config.Config {
+	cfg := config.Default()
+	cfg.TURN.UDPAddr = "127.0.0.1:0"
+	cfg.TURN.TCPAddr = "127.0.0.1:0"
+	cfg.TURN.PublicIP = "127.0.0.1"
+	cfg.TURN.RelayIP = "127.0.0.1"
+	cfg.TURN.AllowLoopbackPeers = true
+	cfg.TURN.Secret = "e2e-turn-secret-not-for-production"
+	return cfg
 }
 
 // newEnv starts a maju server and a headless Chromium with fake media devices. Both stop at the end of
-// the test.
-func newEnv(t *testing.T) *env {
+// the test. Without options the server is the HTTP side alone (no TURN, no ICE servers).
+func newEnv(t *testing.T, options ...envOption) *env {
 	t.Helper()
 	chromium := chromiumPath(t)
 	log := &testLog{t: t}
+	var settings envSettings
+	for _, o := range options {
+		o(&settings)
+	}
 
-	srv := server.New(config.Default(), slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	ts := httptest.NewServer(srv.Handler())
+	level := slog.LevelWarn
+	if verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: level}))
+	var (
+		handler  http.Handler
+		shutdown func(context.Context) error
+		n        *node.Node
+	)
+	if settings.node {
+		cfg := nodeConfig()
+		if settings.tweak != nil {
+			settings.tweak(&cfg)
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("node config: %v", err)
+		}
+		var err error
+		if n, err = node.Start(cfg, logger); err != nil {
+			t.Fatalf("start node: %v", err)
+		}
+		handler, shutdown = n.Handler(), n.Shutdown
+	} else {
+		srv := server.New(config.Default(), logger)
+		handler, shutdown = srv.Handler(), srv.Shutdown
+	}
+	ts := httptest.NewServer(handler)
 
 	profile, err := os.MkdirTemp(runDir, "profile-")
 	if err != nil {
@@ -186,7 +249,7 @@ func newEnv(t *testing.T) *env {
 		cancelAlloc()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
+		if err := shutdown(ctx); err != nil {
 			t.Errorf("server shutdown: %v", err)
 		}
 		ts.Close()
@@ -199,7 +262,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatalf("start chromium: %v", err)
 	}
 	t.Logf("chromium started in %v", time.Since(start))
-	return &env{t: t, url: ts.URL, browser: browser, log: log}
+	return &env{t: t, url: ts.URL, browser: browser, log: log, node: n}
 }
 
 // person is one tab in its own browser context: a separate profile, like another person's browser.

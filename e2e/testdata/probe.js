@@ -81,6 +81,8 @@
         chatOpen: call ? call.chatOpen : null,
         remoteVideo: v ? [v.videoWidth, v.videoHeight, v.currentTime, v.paused] : null,
         notice: probe.text('#notice'),
+        path: probe.text('#call-path'),
+        diagnosis: call && call.stateDetail.diagnosis ? call.stateDetail.diagnosis.code : null,
         localCandidates: pc && pc.localDescription ? (pc.localDescription.sdp.match(/a=candidate:.*/g) || []).length : null,
         remoteCandidates: pc && pc.remoteDescription ? (pc.remoteDescription.sdp.match(/a=candidate:.*/g) || []).length : null,
       });

@@ -11,10 +11,13 @@
 //   'chat'        ChatEntry                 — a message sent or received
 //   'chatstate'   {open}                    — whether chat can be sent right now
 //   'notice'      {kind, message}           — something the person should know that is not a state
+//   'path'        {path}                    — the network path while connected (icepath.js), null otherwise
 
 import { Negotiation } from './negotiation.js';
 import { getLocalMedia } from './media.js';
 import { decodeChat, encodeChat, validChatText, MAX_CHAT_TEXT } from './chat.js';
+import { IceServers, offersRelay } from './iceservers.js';
+import { PeerWatch } from './peerwatch.js';
 
 /**
  * The call states.
@@ -36,6 +39,8 @@ import { decodeChat, encodeChat, validChatText, MAX_CHAT_TEXT } from './chat.js'
  * @property {CallState} state
  * @property {string} reason  Machine-readable cause, '' when there is none.
  * @property {string} message Text from the server, for people, '' when there is none.
+ * @property {import('./diagnosis.js').Diagnosis} [diagnosis] Why it could not connect: state 'failed'
+ *   of a connection that never worked.
  */
 
 /**
@@ -77,8 +82,11 @@ import { decodeChat, encodeChat, validChatText, MAX_CHAT_TEXT } from './chat.js'
  * @property {string} roomId
  * @property {MediaDevices | undefined} [mediaDevices] undefined where the page cannot use media (no HTTPS).
  * @property {(config: RTCConfiguration) => RTCPeerConnection} [createPeerConnection]
- * @property {RTCConfiguration} [rtcConfig]
+ * @property {RTCConfiguration} [rtcConfig] Base configuration; the server's ICE servers replace its
+ *   iceServers once `welcome` brings them.
+ * @property {boolean} [relayOnly] Connect through a TURN relay only (iceTransportPolicy 'relay').
  * @property {number} [connectTimeout] ms to wait for the peer-to-peer connection before saying it failed.
+ * @property {number} [pathInterval] ms between getStats polls for the network path while connected.
  * @property {() => string} [newId] Makes chat message ids.
  * @property {() => number} [now] Clock, Unix ms.
  */
@@ -92,6 +100,13 @@ const FATAL_CODES = new Set(['bad-room', 'room-full', 'join-timeout', 'too-large
 /** How many received chat ids are remembered to drop duplicates. */
 const SEEN_IDS_LIMIT = 2000;
 
+/**
+ * How long a connection may stay "connecting" before the person is told why it does not work, in ms.
+ * Chromium with no usable candidate never reaches 'failed' on its own. A working connection takes a
+ * second or two, a relayed one over TCP a few more.
+ */
+export const CONNECT_TIMEOUT = 20000;
+
 export class Call extends EventTarget {
   /** @type {SignalingLike} */
   #signaling;
@@ -102,7 +117,11 @@ export class Call extends EventTarget {
   #createPeerConnection;
   /** @type {RTCConfiguration} */
   #rtcConfig;
+  #relayOnly;
   #connectTimeout;
+  #pathInterval;
+  /** The ICE servers from the server, refreshed before their credentials expire. */
+  #ice;
   /** @type {() => string} */
   #newId;
   /** @type {() => number} */
@@ -131,6 +150,8 @@ export class Call extends EventTarget {
   #remoteStream = null;
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   #connectTimer;
+  /** Candidates and network path of the current peer connection. @type {PeerWatch | null} */
+  #watch = null;
   /** @type {Set<string>} */
   #seenIds = new Set();
 
@@ -141,7 +162,9 @@ export class Call extends EventTarget {
     mediaDevices,
     createPeerConnection = (config) => new RTCPeerConnection(config),
     rtcConfig = {},
-    connectTimeout = 30000,
+    relayOnly = false,
+    connectTimeout = CONNECT_TIMEOUT,
+    pathInterval = 3000,
     newId = () => crypto.randomUUID(),
     now = () => Date.now(),
   }) {
@@ -151,7 +174,10 @@ export class Call extends EventTarget {
     this.#mediaDevices = mediaDevices;
     this.#createPeerConnection = createPeerConnection;
     this.#rtcConfig = rtcConfig;
+    this.#relayOnly = relayOnly;
     this.#connectTimeout = connectTimeout;
+    this.#pathInterval = pathInterval;
+    this.#ice = new IceServers({ onRefreshDue: () => this.#signaling.sendMessage('ice-refresh') });
     this.#newId = newId;
     this.#now = now;
   }
@@ -174,6 +200,22 @@ export class Call extends EventTarget {
   /** The current peer connection, or null while alone. Read it; do not change it. */
   get pc() {
     return this.#pc;
+  }
+
+  /** The network path while connected (direct or relayed), or null. */
+  get path() {
+    const p = this.#watch?.path;
+    return p ? { ...p } : null;
+  }
+
+  /** Whether this call connects through a relay only (?ice=relay). */
+  get relayOnly() {
+    return this.#relayOnly;
+  }
+
+  /** The latest ICE servers from the server, or null before `welcome`. */
+  get iceServers() {
+    return this.#ice.servers;
   }
 
   /** This side's camera and microphone, or null (receive only, or not acquired yet). */
@@ -224,6 +266,9 @@ export class Call extends EventTarget {
     for (const [type, handle] of Object.entries(handlers)) {
       sig.onMessage(type, (msg) => this.#enqueue(() => handle(msg)));
     }
+    // Fresh credentials are taken at once, not after the queue: a peer connection being set up (waiting
+    // for the camera, or for the offer) must gather with them, not with ones that expired meanwhile.
+    sig.onMessage('ice-servers', (msg) => this.#onIceServers(msg));
     sig.addEventListener('close', (ev) => {
       const detail = /** @type {CustomEvent<import('./signaling.js').CloseDetail>} */ (ev).detail;
       this.#enqueue(() => this.#onSignalingClosed(detail));
@@ -323,10 +368,28 @@ export class Call extends EventTarget {
   /** @param {import('./signaling.js').SignalMessage} m */
   async #onWelcome(m) {
     if (FINAL_STATES.has(this.#state.state)) return;
+    this.#ice.update(m);
     if (m.peer === true) {
       await this.#startPeer(m.polite === true);
     } else {
       this.#emitState('waiting');
+    }
+  }
+
+  /**
+   * Fresh credentials: used for every later peer connection and given to the current one, for the
+   * relay allocations it makes from now on (ICE restarts). Allocations it has keep working.
+   * @param {import('./signaling.js').SignalMessage} m
+   */
+  #onIceServers(m) {
+    if (FINAL_STATES.has(this.#state.state)) return;
+    const iceServers = this.#ice.update(m);
+    const pc = this.#pc;
+    if (!iceServers || !pc) return;
+    try {
+      pc.setConfiguration({ ...pc.getConfiguration(), iceServers });
+    } catch (err) {
+      console.warn('maju: could not update the ICE servers of the connection:', err);
     }
   }
 
@@ -365,6 +428,7 @@ export class Call extends EventTarget {
     if (typeof c !== 'object' || c === undefined) return;
     const o = /** @type {Record<string, unknown>} */ (c);
     if (typeof o.candidate !== 'string') return;
+    this.#watch?.remoteCandidate(o.candidate);
     await this.#negotiation.handleCandidate({
       candidate: o.candidate,
       sdpMid: typeof o.sdpMid === 'string' ? o.sdpMid : null,
@@ -394,6 +458,7 @@ export class Call extends EventTarget {
   /** @param {import('./signaling.js').CloseDetail} detail */
   #onSignalingClosed(detail) {
     this.#signalingLost = true;
+    this.#ice.stop();
     if (FINAL_STATES.has(this.#state.state) || detail.byClient) return;
     const fatal = FATAL_CODES.has(detail.reason) ? detail.reason : 'server-lost';
     if (fatal === 'server-lost' && (this.#state.state === 'connected' || this.#state.state === 'reconnecting')) {
@@ -421,8 +486,16 @@ export class Call extends EventTarget {
     await this.#media;
     if (FINAL_STATES.has(this.#state.state) || this.#state.state !== 'connecting' || this.#pc) return;
 
-    const pc = this.#createPeerConnection(this.#rtcConfig);
+    const pc = this.#createPeerConnection(this.#peerConfig());
     this.#pc = pc;
+    const watch = new PeerWatch({
+      pc,
+      pathInterval: this.#pathInterval,
+      onPath: (path) => {
+        if (this.#watch === watch) this.#emit('path', { path });
+      },
+    });
+    this.#watch = watch;
     const negotiation = new Negotiation({
       pc,
       polite,
@@ -444,10 +517,25 @@ export class Call extends EventTarget {
     } else {
       this.#attachMedia(pc, true);
     }
+    // Relay-only without a relay cannot work at all: say so now instead of after the timeout.
+    const hopeless = this.#relayOnly && !offersRelay(pc.getConfiguration().iceServers ?? []);
     clearTimeout(this.#connectTimer);
     this.#connectTimer = setTimeout(() => {
-      if (this.#pc === pc && pc.connectionState !== 'connected') this.#emitState('failed', 'timeout');
-    }, this.#connectTimeout);
+      if (this.#pc === pc && pc.connectionState !== 'connected') this.#emitState('failed', 'timeout', '', watch.diagnose());
+    }, hopeless ? 0 : this.#connectTimeout);
+  }
+
+  /**
+   * The configuration for a new peer connection: the server's latest ICE servers, and relay-only mode.
+   * @returns {RTCConfiguration}
+   */
+  #peerConfig() {
+    /** @type {RTCConfiguration} */
+    const config = { ...this.#rtcConfig };
+    const servers = this.#ice.servers;
+    if (servers) config.iceServers = servers;
+    if (this.#relayOnly) config.iceTransportPolicy = 'relay';
+    return config;
   }
 
   /**
@@ -512,18 +600,21 @@ export class Call extends EventTarget {
       case 'connected':
         clearTimeout(this.#connectTimer);
         this.#emitState('connected');
+        this.#watch?.connected();
         break;
       case 'disconnected':
+        this.#watch?.interrupted();
         if (this.#state.state === 'connected') this.#emitState('reconnecting');
         break;
       case 'failed':
         clearTimeout(this.#connectTimer);
+        this.#watch?.interrupted();
         if (this.#signalingLost) {
           this.#closePeer();
           this.#stopMedia();
           this.#emitState('ended', 'server-lost');
         } else {
-          this.#emitState('failed', 'ice-failed');
+          this.#emitState('failed', 'ice-failed', '', this.#watch?.diagnose());
         }
         break;
     }
@@ -533,6 +624,8 @@ export class Call extends EventTarget {
     clearTimeout(this.#connectTimer);
     const pc = this.#pc;
     if (!pc) return;
+    this.#watch?.stop();
+    this.#watch = null;
     this.#pc = null;
     this.#attachPending = false;
     this.#negotiation?.stop();
@@ -554,11 +647,13 @@ export class Call extends EventTarget {
    * @param {CallState} state
    * @param {string} [reason]
    * @param {string} [message]
+   * @param {import('./diagnosis.js').Diagnosis} [diagnosis]
    */
-  #emitState(state, reason = '', message = '') {
+  #emitState(state, reason = '', message = '', diagnosis = undefined) {
     const s = this.#state;
-    if (s.state === state && s.reason === reason && s.message === message) return;
-    this.#state = { state, reason, message };
+    if (s.state === state && s.reason === reason && s.message === message && s.diagnosis?.code === diagnosis?.code) return;
+    if (FINAL_STATES.has(state)) this.#ice.stop();
+    this.#state = diagnosis ? { state, reason, message, diagnosis } : { state, reason, message };
     console.debug(`maju: call: ${state}${reason ? ` (${reason})` : ''}`);
     this.#emit('state', { ...this.#state });
   }

@@ -1,17 +1,25 @@
 // The room page: wires Signaling → Call → CallView.
 //
-// Test and debug hook: window.majuCall is the current Call (read-only; replaced on rejoin). End-to-end
-// tests read call state and the peer connection through it, e.g. `majuCall.pc.getStats()`. Nothing in
-// the app depends on it.
+// The room URL's query may say `?ice=relay`: connect through a TURN relay only, so the other person
+// never learns this device's IP address (iceservers.js).
+//
+// Test and debug hooks, nothing in the app depends on them:
+// - window.majuCall is the current Call (read-only; replaced on rejoin). End-to-end tests read call state
+//   and the peer connection through it, e.g. `majuCall.pc.getStats()`.
+// - window.majuTestOptions, when a script that runs before this one sets it, may shorten timings:
+//   {connectTimeout: ms before "could not connect", pathInterval: ms between network path checks}.
 
 import { Signaling } from './signaling.js';
 import { Call } from './call.js';
 import { CallView } from './ui.js';
 import { roomIdFromPath } from './roomid.js';
+import { relayOnlyFromQuery } from './iceservers.js';
 
 const roomId = roomIdFromPath(location.pathname);
 const roomUrl = `${location.origin}/r/${roomId ?? ''}`;
 const wsUrl = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`;
+const relayOnly = relayOnlyFromQuery(location.search);
+const testOptions = readTestOptions();
 
 /** @type {Call | null} */
 let current = null;
@@ -40,11 +48,28 @@ if (!roomId) {
  */
 function startCall(id) {
   const signaling = new Signaling({ url: wsUrl });
-  const call = new Call({ signaling, roomId: id, mediaDevices: navigator.mediaDevices });
+  const call = new Call({ signaling, roomId: id, mediaDevices: navigator.mediaDevices, relayOnly, ...testOptions });
   view.attach(call);
   Object.defineProperty(window, 'majuCall', { value: call, configurable: true, enumerable: false, writable: false });
   call.start();
   return call;
+}
+
+/**
+ * The timings a test asked for through window.majuTestOptions; positive numbers only.
+ * @returns {{connectTimeout?: number, pathInterval?: number}}
+ */
+function readTestOptions() {
+  const raw = /** @type {{majuTestOptions?: unknown}} */ (/** @type {unknown} */ (window)).majuTestOptions;
+  /** @type {{connectTimeout?: number, pathInterval?: number}} */
+  const out = {};
+  if (typeof raw !== 'object' || raw === null) return out;
+  const o = /** @type {Record<string, unknown>} */ (raw);
+  for (const key of /** @type {const} */ (['connectTimeout', 'pathInterval'])) {
+    const v = o[key];
+    if (typeof v === 'number' && Number.isFinite(v) && v > 0) out[key] = v;
+  }
+  return out;
 }
 
 // Closing or leaving the page is hanging up: the other person sees "left", not "connection dropped".

@@ -6,6 +6,9 @@
 /** @typedef {import('./call.js').ChatEntry} ChatEntry */
 /** @typedef {import('./call.js').MediaState} MediaState */
 /** @typedef {import('./call.js').Notice} Notice */
+/** @typedef {import('./icepath.js').IcePath} IcePath */
+
+import { describePath, explainPath } from './icepath.js';
 
 /**
  * What a state looks like: the words in the status line, the big title and detail on the stage.
@@ -31,7 +34,7 @@ export function describeState(s) {
     case 'waiting':
       return { status: WAITING_TEXT, title: WAITING_TEXT, detail: 'Send them the link to this call. It starts as soon as they open it.', invite: true };
     case 'connecting':
-      return { status: 'Connecting…', title: 'Connecting…', detail: 'The other person is here. Setting up a direct connection.' };
+      return { status: 'Connecting…', title: 'Connecting…', detail: 'The other person is here. Setting up the connection.' };
     case 'connected':
       return { status: 'Connected', title: 'Connected', detail: '' };
     case 'reconnecting':
@@ -44,6 +47,10 @@ export function describeState(s) {
     case 'full':
       return { status: 'This call already has two people', title: 'This call already has two people', detail: '', screen: 'full' };
     case 'failed':
+      if (s.diagnosis) {
+        // Why it never connected (diagnosis.js), in the person's terms.
+        return { status: 'Could not connect', title: s.diagnosis.title, detail: s.diagnosis.detail, retry: true };
+      }
       if (s.reason === 'timeout') {
         return { status: 'Could not connect', title: 'Could not connect to the other person', detail: 'A direct connection between your two networks did not work. Try again, or try another network.', retry: true };
       }
@@ -197,6 +204,7 @@ export class CallView {
     on('chat', (/** @type {ChatEntry} */ e) => this.#addChat(e));
     on('chatstate', (/** @type {{open: boolean}} */ d) => this.#renderChatState(d.open));
     on('notice', (/** @type {Notice} */ n) => this.#showNotice(n.message));
+    on('path', (/** @type {{path: IcePath | null}} */ d) => this.#renderPath(d.path));
 
     this.#showNotice('');
     this.#renderState(call.stateDetail);
@@ -204,6 +212,7 @@ export class CallView {
     this.#renderRemote(call.remoteStream);
     this.#renderMedia(call.mediaState);
     this.#renderChatState(call.chatOpen);
+    this.#renderPath(call.path);
   }
 
   /**
@@ -229,6 +238,7 @@ export class CallView {
     const view = describeState(s);
     const screen = view.screen ?? 'call';
     this.#setStatus(view.status, s.state);
+    this.#renderPath(this.#call?.path ?? null);
 
     this.#el('call-view').hidden = screen !== 'call';
     this.#el('room-full').hidden = screen !== 'full';
@@ -265,6 +275,25 @@ export class CallView {
   #renderTitle() {
     const unread = this.#unread > 0 ? `(${this.#unread}) ` : '';
     this.#doc.title = `${unread}maju · ${this.#statusText}`;
+  }
+
+  /**
+   * Shows how the call travels (direct or relayed) next to "Connected"; hidden in any other state.
+   * @param {IcePath | null} path
+   */
+  #renderPath(path) {
+    const el = this.#el('call-path');
+    const show = path !== null && this.#call?.state === 'connected';
+    const text = show ? describePath(path) : '';
+    if (el.textContent !== text) el.textContent = text;
+    el.hidden = !show;
+    if (show) {
+      el.title = explainPath(path);
+      this.#doc.body.dataset.path = path.relayed ? 'relayed' : 'direct';
+    } else {
+      el.removeAttribute('title');
+      delete this.#doc.body.dataset.path;
+    }
   }
 
   /** @param {string} text '' hides the notice. */
