@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -14,10 +15,15 @@ import (
 // Path is the network path the current call's media and chat travel on: ICE's selected candidate pair.
 type Path struct {
 	// Relayed says a TURN server relays the traffic: the local or the remote candidate is a relay
-	// candidate. Otherwise the two devices talk directly (host, srflx or prflx on both ends).
+	// candidate, or the remote one is a peer-reflexive candidate on the relay address of one of this
+	// peer's own TURN allocations (see RemoteType). Otherwise the two devices talk directly.
 	Relayed bool
 	// LocalType and RemoteType are the candidate types of the pair's two ends: "host", "srflx",
-	// "prflx" or "relay".
+	// "prflx" or "relay". The other side's relay candidate can show as "prflx" for a while: its checks
+	// through the TURN server can arrive before the candidate itself is signalled (trickle ICE), and
+	// pion replaces the peer-reflexive candidate only when it is (RFC 8838 §11.4). Both peers use
+	// maju's TURN servers, so a "prflx" remote on the relay address of one of this peer's own relay
+	// candidates is counted as Relayed.
 	LocalType, RemoteType string
 	// Protocol is, for a relay local candidate, the protocol this peer speaks to its TURN server ("udp",
 	// "tcp" or "tls"); otherwise the local candidate's transport protocol ("udp" or "tcp").
@@ -81,9 +87,29 @@ func selectedPath(pair webrtc.ICECandidatePairStats, report webrtc.StatsReport) 
 		RemoteAddr: net.JoinHostPort(remote.IP, strconv.Itoa(int(remote.Port))),
 		RTT:        time.Duration(pair.CurrentRoundTripTime * float64(time.Second)),
 	}
-	path.Relayed = local.CandidateType == webrtc.ICECandidateTypeRelay || remote.CandidateType == webrtc.ICECandidateTypeRelay
+	path.Relayed = local.CandidateType == webrtc.ICECandidateTypeRelay || remote.CandidateType == webrtc.ICECandidateTypeRelay ||
+		remote.CandidateType == webrtc.ICECandidateTypePrflx && onOwnRelay(remote.IP, report)
 	if local.CandidateType == webrtc.ICECandidateTypeRelay && local.RelayProtocol != "" {
 		path.Protocol = local.RelayProtocol
 	}
 	return path, nil
+}
+
+// onOwnRelay reports whether ip is the relay address of one of the local relay candidates in report:
+// an address on the TURN server that relays for this peer.
+func onOwnRelay(ip string, report webrtc.StatsReport) bool {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	for _, st := range report {
+		c, ok := st.(webrtc.ICECandidateStats)
+		if !ok || c.Type != webrtc.StatsTypeLocalCandidate || c.CandidateType != webrtc.ICECandidateTypeRelay {
+			continue
+		}
+		if a, err := netip.ParseAddr(c.IP); err == nil && a.Unmap() == addr.Unmap() {
+			return true
+		}
+	}
+	return false
 }

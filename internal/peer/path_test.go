@@ -14,30 +14,43 @@ import (
 )
 
 func TestSelectedPath(t *testing.T) {
-	cand := func(id string, typ webrtc.ICECandidateType, ip string, port int32, relayProto string) webrtc.ICECandidateStats {
-		return webrtc.ICECandidateStats{ID: id, IP: ip, Port: port, Protocol: "udp", CandidateType: typ, RelayProtocol: relayProto}
+	cand := func(id string, local bool, typ webrtc.ICECandidateType, ip string, port int32, relayProto string) webrtc.ICECandidateStats {
+		st := webrtc.StatsTypeRemoteCandidate
+		if local {
+			st = webrtc.StatsTypeLocalCandidate
+		}
+		return webrtc.ICECandidateStats{ID: id, Type: st, IP: ip, Port: port, Protocol: "udp", CandidateType: typ, RelayProtocol: relayProto}
 	}
 	report := webrtc.StatsReport{
-		"host":    cand("host", webrtc.ICECandidateTypeHost, "10.0.0.2", 5000, ""),
-		"srflx":   cand("srflx", webrtc.ICECandidateTypeSrflx, "1.2.3.4", 49152, ""),
-		"prflx":   cand("prflx", webrtc.ICECandidateTypePrflx, "5.6.7.8", 49153, ""),
-		"relayT":  cand("relayT", webrtc.ICECandidateTypeRelay, "9.9.9.9", 50000, "tcp"),
-		"relayU":  cand("relayU", webrtc.ICECandidateTypeRelay, "9.9.9.9", 50001, "udp"),
-		"relay6":  cand("relay6", webrtc.ICECandidateTypeRelay, "2001:4860::1", 50002, "tls"),
-		"relayNo": cand("relayNo", webrtc.ICECandidateTypeRelay, "9.9.9.9", 50003, ""),
+		"host":    cand("host", true, webrtc.ICECandidateTypeHost, "10.0.0.2", 5000, ""),
+		"srflx":   cand("srflx", true, webrtc.ICECandidateTypeSrflx, "1.2.3.4", 49152, ""),
+		"relayT":  cand("relayT", true, webrtc.ICECandidateTypeRelay, "9.9.9.9", 50000, "tcp"),
+		"relay6":  cand("relay6", true, webrtc.ICECandidateTypeRelay, "2001:4860::1", 50002, "tls"),
+		"relayNo": cand("relayNo", true, webrtc.ICECandidateTypeRelay, "9.9.9.9", 50003, ""),
+		"rhost":   cand("rhost", false, webrtc.ICECandidateTypeHost, "10.0.0.3", 5001, ""),
+		"rsrflx":  cand("rsrflx", false, webrtc.ICECandidateTypeSrflx, "1.2.3.5", 49153, ""),
+		"rprflx":  cand("rprflx", false, webrtc.ICECandidateTypePrflx, "5.6.7.8", 49154, ""),
+		"rrelay":  cand("rrelay", false, webrtc.ICECandidateTypeRelay, "8.8.8.8", 50001, ""),
+		// The other side's relay candidate on our TURN server, learnt from its checks before it was
+		// signalled.
+		"rprflxOnRelay": cand("rprflxOnRelay", false, webrtc.ICECandidateTypePrflx, "9.9.9.9", 50004, ""),
+		// A peer-reflexive candidate on the other side's (not our) relay server: unknowable.
+		"rprflxOnTheirs": cand("rprflxOnTheirs", false, webrtc.ICECandidateTypePrflx, "8.8.8.8", 50005, ""),
 	}
 	tests := []struct {
 		local, remote string
 		want          Path
 	}{
-		{"host", "host", Path{LocalType: "host", RemoteType: "host", Protocol: "udp", LocalAddr: "10.0.0.2:5000", RemoteAddr: "10.0.0.2:5000"}},
-		{"srflx", "prflx", Path{LocalType: "srflx", RemoteType: "prflx", Protocol: "udp", LocalAddr: "1.2.3.4:49152", RemoteAddr: "5.6.7.8:49153"}},
-		{"relayT", "srflx", Path{Relayed: true, LocalType: "relay", RemoteType: "srflx", Protocol: "tcp", LocalAddr: "9.9.9.9:50000", RemoteAddr: "1.2.3.4:49152"}},
-		{"relay6", "relayU", Path{Relayed: true, LocalType: "relay", RemoteType: "relay", Protocol: "tls", LocalAddr: "[2001:4860::1]:50002", RemoteAddr: "9.9.9.9:50001"}},
+		{"host", "rhost", Path{LocalType: "host", RemoteType: "host", Protocol: "udp", LocalAddr: "10.0.0.2:5000", RemoteAddr: "10.0.0.3:5001"}},
+		{"srflx", "rprflx", Path{LocalType: "srflx", RemoteType: "prflx", Protocol: "udp", LocalAddr: "1.2.3.4:49152", RemoteAddr: "5.6.7.8:49154"}},
+		{"relayT", "rsrflx", Path{Relayed: true, LocalType: "relay", RemoteType: "srflx", Protocol: "tcp", LocalAddr: "9.9.9.9:50000", RemoteAddr: "1.2.3.5:49153"}},
+		{"relay6", "rrelay", Path{Relayed: true, LocalType: "relay", RemoteType: "relay", Protocol: "tls", LocalAddr: "[2001:4860::1]:50002", RemoteAddr: "8.8.8.8:50001"}},
 		// Only the remote end relays: the local candidate's own protocol.
-		{"prflx", "relayT", Path{Relayed: true, LocalType: "prflx", RemoteType: "relay", Protocol: "udp", LocalAddr: "5.6.7.8:49153", RemoteAddr: "9.9.9.9:50000"}},
+		{"srflx", "rrelay", Path{Relayed: true, LocalType: "srflx", RemoteType: "relay", Protocol: "udp", LocalAddr: "1.2.3.4:49152", RemoteAddr: "8.8.8.8:50001"}},
 		// A relay candidate without a relay protocol (unknown) keeps the candidate's protocol.
-		{"relayNo", "host", Path{Relayed: true, LocalType: "relay", RemoteType: "host", Protocol: "udp", LocalAddr: "9.9.9.9:50003", RemoteAddr: "10.0.0.2:5000"}},
+		{"relayNo", "rhost", Path{Relayed: true, LocalType: "relay", RemoteType: "host", Protocol: "udp", LocalAddr: "9.9.9.9:50003", RemoteAddr: "10.0.0.3:5001"}},
+		{"host", "rprflxOnRelay", Path{Relayed: true, LocalType: "host", RemoteType: "prflx", Protocol: "udp", LocalAddr: "10.0.0.2:5000", RemoteAddr: "9.9.9.9:50004"}},
+		{"host", "rprflxOnTheirs", Path{LocalType: "host", RemoteType: "prflx", Protocol: "udp", LocalAddr: "10.0.0.2:5000", RemoteAddr: "8.8.8.8:50005"}},
 	}
 	for _, tt := range tests {
 		pair := webrtc.ICECandidatePairStats{LocalCandidateID: tt.local, RemoteCandidateID: tt.remote, CurrentRoundTripTime: 0.0125}
@@ -54,7 +67,7 @@ func TestSelectedPath(t *testing.T) {
 	if _, err := selectedPath(webrtc.ICECandidatePairStats{LocalCandidateID: "host", RemoteCandidateID: "gone"}, report); err == nil {
 		t.Error("a missing remote candidate: no error")
 	}
-	if _, err := selectedPath(webrtc.ICECandidatePairStats{LocalCandidateID: "gone", RemoteCandidateID: "host"}, report); err == nil {
+	if _, err := selectedPath(webrtc.ICECandidatePairStats{LocalCandidateID: "gone", RemoteCandidateID: "rhost"}, report); err == nil {
 		t.Error("a missing local candidate: no error")
 	}
 }

@@ -245,7 +245,8 @@ func (s *Server) permission(src net.Addr, peer net.IP) bool {
 		return true
 	}
 	s.denied.Add(1)
-	s.log.Info("turn: peer address refused", "src", addrString(src), "peer", peer.String())
+	// Debug, not Info: browsers routinely ask for their peer's private host addresses.
+	s.log.Debug("turn: peer address refused", "src", addrString(src), "peer", peer.String())
 	return false
 }
 
