@@ -160,6 +160,26 @@ func TestStartListensWhereConfigured(t *testing.T) {
 	expectEcho(t, relay, startEcho(t), "through a relay made by Start")
 }
 
+func TestListenUDPSharesOnePort(t *testing.T) {
+	conns, err := listenUDP("127.0.0.1:0", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}()
+	if len(conns) != 3 {
+		t.Fatalf("%d sockets, want 3", len(conns))
+	}
+	for _, c := range conns[1:] {
+		if c.LocalAddr().String() != conns[0].LocalAddr().String() {
+			t.Fatalf("sockets on %v and %v, want one port", conns[0].LocalAddr(), c.LocalAddr())
+		}
+	}
+}
+
 func TestStartRefusesBadTLSFiles(t *testing.T) {
 	cfg := config.Default().TURN
 	cfg.UDPAddr, cfg.TCPAddr, cfg.TLSAddr, cfg.PublicIP = "", "", "127.0.0.1:0", "127.0.0.1"
