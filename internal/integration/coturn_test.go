@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +15,8 @@ import (
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/goleak"
 
+	"github.com/maju-call/maju/internal/config"
+	"github.com/maju-call/maju/internal/doctor"
 	"github.com/maju-call/maju/internal/peer"
 	"github.com/maju-call/maju/internal/pionlog"
 	"github.com/maju-call/maju/internal/turn"
@@ -26,6 +29,27 @@ import (
 func TestCoturnInterop(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t) }) // registered first, so it runs after coturn has stopped
 	ct := startCoturn(t)
+
+	// Not parallel, so it runs before the others start: a maju node configured to use coturn instead of
+	// its own relay (-turn=false, -ice-servers, the shared secret), checked end to end by maju doctor.
+	t.Run("maju node using coturn, checked by doctor", func(t *testing.T) {
+		_, wsURL, _ := startRelayNode(t, func(c *config.Config) {
+			c.TURN.Enabled = false
+			c.TURN.Secret = string(ct.Secret)
+			c.ExternalICE = []string{"turn:" + ct.Addr + "?transport=udp"}
+		})
+		httpURL := "http" + strings.TrimSuffix(strings.TrimPrefix(wsURL, "ws"), "/ws")
+		r := doctor.Run(context.Background(), doctor.Options{URL: httpURL, Timeout: testTimeout, LoopbackOnly: true})
+		var text strings.Builder
+		r.WriteText(&text)
+		if !r.OK || r.Path == nil || r.Path.LocalType != "relay" {
+			t.Fatalf("doctor through coturn failed:\n%s", text.String())
+		}
+		_, portText, _ := net.SplitHostPort(r.Path.LocalAddr)
+		if port, _ := strconv.Atoi(portText); port < 61000 || port > 61999 {
+			t.Fatalf("relayed via %s, not one of coturn's relay ports 61000-61999:\n%s", r.Path.LocalAddr, text.String())
+		}
+	})
 
 	// The subtests share the one coturn and run in parallel: the expiry subtest spends most of its
 	// time waiting for a credential to expire.

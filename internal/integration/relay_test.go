@@ -19,7 +19,6 @@ import (
 // startRelayNode runs a whole node (signaling and the embedded TURN relay) on loopback, with the relay
 // allowed to reach loopback peers, and returns its WebSocket URL and a fresh room id.
 func startRelayNode(t *testing.T, edit func(*config.Config)) (*node.Node, string, string) {
-	t.Cleanup(func() { goleak.VerifyNone(t) }) // registered first, so it runs last
 	cfg := config.Default()
 	cfg.TURN.UDPAddr, cfg.TURN.TCPAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.TURN.PublicIP, cfg.TURN.AllowLoopbackPeers = "127.0.0.1", true
@@ -50,6 +49,7 @@ func startRelayNode(t *testing.T, edit func(*config.Config)) (*node.Node, string
 // A relayed call whose TURN credentials expire mid-call keeps working: both peers get fresh
 // credentials over signaling before expiry, and the allocation made with the first ones lives on.
 func TestRelayedCallOutlivesItsCredentials(t *testing.T) {
+	t.Cleanup(func() { goleak.VerifyNone(t) }) // registered first, so it runs last
 	const ttl = 2 * time.Second
 	n, url, room := startRelayNode(t, func(c *config.Config) { c.TURN.CredentialTTL = ttl })
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
