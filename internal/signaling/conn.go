@@ -31,6 +31,7 @@ type conn struct {
 	// reader state
 	roomID string
 	joined bool
+	iceID  string // names this client in its TURN credentials; made on first use
 }
 
 func newConn(h *Handler, ws *websocket.Conn, host string) *conn {
@@ -157,7 +158,7 @@ func (c *conn) handle(data []byte) {
 		return
 	}
 	if m.Type == protocol.TypeICERefresh {
-		servers, ttl := c.h.iceServers(c.host)
+		servers, ttl := c.h.iceServers(c)
 		c.send(protocol.Message{Type: protocol.TypeICEServers, ICEServers: servers, ICETTL: ttl})
 		return
 	}
@@ -184,7 +185,7 @@ func (c *conn) join(m protocol.Message) {
 		// The peer hears of us before we can send it anything: our welcome is queued after this.
 		pairing.Peer.send(protocol.Message{Type: protocol.TypePeerJoined, Polite: !pairing.Polite})
 	}
-	servers, ttl := c.h.iceServers(c.host)
+	servers, ttl := c.h.iceServers(c)
 	c.send(protocol.Message{Type: protocol.TypeWelcome, Room: m.Room, Peer: !pairing.Alone, Polite: pairing.Polite,
 		ICEServers: servers, ICETTL: ttl})
 	c.log.Debug("joined", "room", logRoom(m.Room), "alone", pairing.Alone)

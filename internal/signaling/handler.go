@@ -5,6 +5,8 @@ package signaling
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -20,8 +22,10 @@ import (
 
 // ICESource gives a client its STUN/TURN servers: the list for a client that reached this node at
 // requestHost (the HTTP Host), and the seconds its credentials stay valid (0: they do not expire).
+// clientID names the client in its credentials; one connection always gets the same, so TURN quotas
+// count per client however often it refreshes.
 type ICESource interface {
-	For(requestHost string) (servers []protocol.ICEServer, ttlSeconds int)
+	For(requestHost, clientID string) (servers []protocol.ICEServer, ttlSeconds int)
 }
 
 // Handler serves the signaling WebSocket. Create it with New; stop it with Shutdown.
@@ -113,10 +117,15 @@ func writeHTTPError(w http.ResponseWriter, status int, err *protocol.Error) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"code": string(err.Code), "message": err.Text})
 }
 
-// iceServers returns the servers and credential lifetime for a client that reached us at host.
-func (h *Handler) iceServers(host string) ([]protocol.ICEServer, int) {
+// iceServers returns the servers and credential lifetime for c. Only c's reader goroutine calls it.
+func (h *Handler) iceServers(c *conn) ([]protocol.ICEServer, int) {
 	if h.ice == nil {
 		return nil, 0
 	}
-	return h.ice.For(host)
+	if c.iceID == "" {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		c.iceID = base64.RawURLEncoding.EncodeToString(b[:])
+	}
+	return h.ice.For(c.host, c.iceID)
 }

@@ -459,12 +459,13 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 	}
 }
 
-// countingICE hands out a TURN server named after the request host, with a new username each time.
+// countingICE hands out a TURN server named after the request host, with a username made of a counter
+// and the client id.
 type countingICE struct{ n atomic.Int32 }
 
-func (c *countingICE) For(host string) ([]protocol.ICEServer, int) {
+func (c *countingICE) For(host, clientID string) ([]protocol.ICEServer, int) {
 	n := c.n.Add(1)
-	return []protocol.ICEServer{{URLs: []string{"turn:" + host}, Username: fmt.Sprint(n), Credential: "pw"}}, 60
+	return []protocol.ICEServer{{URLs: []string{"turn:" + host}, Username: fmt.Sprint(n, ":", clientID), Credential: "pw"}}, 60
 }
 
 func TestICEServersInWelcomeAndRefresh(t *testing.T) {
@@ -484,6 +485,15 @@ func TestICEServersInWelcomeAndRefresh(t *testing.T) {
 	r := a.expect(protocol.TypeICEServers)
 	if len(r.ICEServers) != 1 || r.ICEServers[0].Username == w.ICEServers[0].Username || r.ICETTL != 60 {
 		t.Fatalf("refresh gave %+v ttl %d, want new credentials", r.ICEServers, r.ICETTL)
+	}
+	clientID := func(m protocol.Message) string { _, id, _ := strings.Cut(m.ICEServers[0].Username, ":"); return id }
+	if clientID(w) == "" || clientID(r) != clientID(w) {
+		t.Fatalf("client ids %q then %q, want one non-empty id per connection", clientID(w), clientID(r))
+	}
+	b := s.dial(t, nil)
+	b.send(protocol.Join(newRoom(t), true))
+	if other := b.expect(protocol.TypeWelcome); clientID(other) == clientID(w) {
+		t.Fatalf("two connections share the client id %q", clientID(w))
 	}
 }
 

@@ -40,8 +40,9 @@ type ICEServers struct {
 }
 
 // For returns the servers for a client that reached this node at requestHost (an HTTP Host header), and
-// the seconds their credentials stay valid (0 when no server needs credentials).
-func (s *ICEServers) For(requestHost string) ([]protocol.ICEServer, int) {
+// the seconds their credentials stay valid (0 when no server needs credentials). clientID becomes the
+// id in the credential's username, which quotas count by; an empty or unusable one gets a random id.
+func (s *ICEServers) For(requestHost, clientID string) ([]protocol.ICEServer, int) {
 	var stuns, turns []string
 	if host := s.embeddedHost(requestHost); host != "" {
 		for _, e := range s.Embedded {
@@ -67,7 +68,11 @@ func (s *ICEServers) For(requestHost string) ([]protocol.ICEServer, int) {
 		return servers, 0
 	}
 	now := s.now()
-	cred, err := Mint(s.Secret, s.newID(), s.TTL, now)
+	id := clientID
+	if !validID(id) {
+		id = s.newID()
+	}
+	cred, err := Mint(s.Secret, id, s.TTL, now)
 	if err != nil { // only a misconfiguration (empty secret, bad TTL) gets here; node checks both at start
 		s.log().Error("turn: minting credentials", "err", err)
 		return servers, 0

@@ -24,6 +24,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/maju-call/maju/internal/config"
+	"github.com/maju-call/maju/internal/protocol"
 )
 
 func TestICEServersFor(t *testing.T) {
@@ -60,7 +61,7 @@ func TestICEServersFor(t *testing.T) {
 			s := tc.s
 			s.Secret, s.TTL, s.Now = testSecret, time.Hour, func() time.Time { return now }
 			s.Random = bytes.NewReader(bytes.Repeat([]byte{7}, 64))
-			servers, ttl := s.For(tc.host)
+			servers, ttl := s.For(tc.host, "")
 			if servers == nil {
 				t.Fatal("For returned nil; want a list, possibly empty")
 			}
@@ -95,8 +96,8 @@ func TestICEServersFor(t *testing.T) {
 
 func TestICEServersNewCredentialsEachTime(t *testing.T) {
 	s := ICEServers{Secret: testSecret, TTL: time.Minute, Embedded: []Endpoint{{"turn", "udp", 3478}}}
-	a, ttl := s.For("h")
-	b, _ := s.For("h")
+	a, ttl := s.For("h", "")
+	b, _ := s.For("h", "")
 	if ttl != 59 && ttl != 60 {
 		t.Fatalf("iceTtl %d for a one-minute credential minted mid-second, want 59 (or 60 on a whole second)", ttl)
 	}
@@ -106,6 +107,24 @@ func TestICEServersNewCredentialsEachTime(t *testing.T) {
 	exp, _, err := parseUsername(a[1].Username)
 	if err != nil || time.Until(time.Unix(exp, 0)) > time.Minute || time.Until(time.Unix(exp, 0)) < 58*time.Second {
 		t.Fatalf("username %q does not expire in a minute", a[1].Username)
+	}
+}
+
+// One client (one signaling connection) keeps its id across refreshes, so quotas count per client.
+func TestICEServersKeepTheClientID(t *testing.T) {
+	s := ICEServers{Secret: testSecret, TTL: time.Minute, Embedded: []Endpoint{{"turn", "udp", 3478}}}
+	a, _ := s.For("h", "conn-1")
+	b, _ := s.For("h", "conn-1")
+	for _, l := range [][]protocol.ICEServer{a, b} {
+		if _, id, err := parseUsername(l[1].Username); err != nil || id != "conn-1" {
+			t.Fatalf("username %q, want id conn-1", l[1].Username)
+		}
+	}
+	for _, bad := range []string{"with:colon", strings.Repeat("x", 65)} {
+		c, _ := s.For("h", bad)
+		if _, id, err := parseUsername(c[1].Username); err != nil || id == bad {
+			t.Fatalf("client id %q used as is: %q", bad, c[1].Username)
+		}
 	}
 }
 
@@ -150,7 +169,7 @@ func TestStartListensWhereConfigured(t *testing.T) {
 		t.Fatalf("Endpoints() = %+v", eps)
 	}
 	ice := ICEServers{Secret: testSecret, TTL: time.Minute, Embedded: eps}
-	servers, _ := ice.For("127.0.0.1:8080")
+	servers, _ := ice.For("127.0.0.1:8080", "client1")
 	cred := servers[len(servers)-1]
 	addr := strings.TrimSuffix(strings.TrimPrefix(cred.URLs[0], "turn:"), "?transport=udp")
 	relay, err := allocate(t, dial(t, addr, cred.Username, cred.Credential))
@@ -212,7 +231,7 @@ func TestStartServesTLS(t *testing.T) {
 	if len(eps) != 1 || eps[0].Scheme != "turns" || eps[0].Transport != "tcp" {
 		t.Fatalf("Endpoints() = %+v, want one turns/tcp", eps)
 	}
-	servers, _ := (&ICEServers{Secret: testSecret, TTL: time.Minute, Embedded: eps}).For("localhost:8080")
+	servers, _ := (&ICEServers{Secret: testSecret, TTL: time.Minute, Embedded: eps}).For("localhost:8080", "")
 	cred := servers[0]
 	if want := fmt.Sprintf("turns:localhost:%d?transport=tcp", eps[0].Port); cred.URLs[0] != want {
 		t.Fatalf("URL %q, want %q", cred.URLs[0], want)
