@@ -39,6 +39,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"github.com/maju-call/maju/internal/config"
 	"github.com/maju-call/maju/internal/node"
+	"github.com/maju-call/maju/internal/node/nodetest"
 	"github.com/maju-call/maju/internal/server"
 )
 
@@ -158,18 +159,6 @@ func withNode(tweak func(*config.Config)) envOption {
 	}
 }
 
-// nodeConfig is the configuration of a test node: the defaults with the TURN relay on loopback.
-func nodeConfig() config.Config {
-	cfg := config.Default()
-	cfg.TURN.UDPAddr = "127.0.0.1:0"
-	cfg.TURN.TCPAddr = "127.0.0.1:0"
-	cfg.TURN.PublicIP = "127.0.0.1"
-	cfg.TURN.RelayIP = "127.0.0.1"
-	cfg.TURN.AllowLoopbackPeers = true
-	cfg.TURN.Secret = "e2e-turn-secret-not-for-production"
-	return cfg
-}
-
 // newEnv starts a maju server and a headless Chromium with fake media devices. Both stop at the end of
 // the test. Without options the server is the HTTP side alone (no TURN, no ICE servers).
 func newEnv(t *testing.T, options ...envOption) *env {
@@ -192,7 +181,7 @@ func newEnv(t *testing.T, options ...envOption) *env {
 		n        *node.Node
 	)
 	if settings.node {
-		cfg := nodeConfig()
+		cfg := nodetest.Config()
 		if settings.tweak != nil {
 			settings.tweak(&cfg)
 		}

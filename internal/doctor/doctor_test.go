@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -13,35 +12,15 @@ import (
 
 	"github.com/maju-call/maju/internal/config"
 	"github.com/maju-call/maju/internal/doctor"
-	"github.com/maju-call/maju/internal/node"
+	"github.com/maju-call/maju/internal/node/nodetest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// startNode runs a whole maju node on loopback with its relay allowed to reach loopback peers.
+// startNode runs a whole maju node on loopback and returns its URL.
 func startNode(t *testing.T, edit func(*config.Config)) string {
-	t.Helper()
-	cfg := config.Default()
-	cfg.TURN.UDPAddr, cfg.TURN.TCPAddr = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.TURN.PublicIP, cfg.TURN.AllowLoopbackPeers = "127.0.0.1", true
-	if edit != nil {
-		edit(&cfg)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.Start(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(n.Handler())
-	t.Cleanup(func() {
-		if err := n.Close(); err != nil {
-			t.Errorf("node close: %v", err)
-		}
-		ts.Close()
-	})
-	return ts.URL
+	_, url := nodetest.Start(t, edit, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return url
 }
 
 func run(t *testing.T, url string) doctor.Report {

@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"crypto/rand"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -12,38 +11,20 @@ import (
 
 	"github.com/maju-call/maju/internal/config"
 	"github.com/maju-call/maju/internal/node"
+	"github.com/maju-call/maju/internal/node/nodetest"
 	"github.com/maju-call/maju/internal/peer"
 	"github.com/maju-call/maju/internal/protocol"
 )
 
-// startRelayNode runs a whole node (signaling and the embedded TURN relay) on loopback, with the relay
-// allowed to reach loopback peers, and returns its WebSocket URL and a fresh room id.
+// startRelayNode runs a whole node (signaling and the embedded TURN relay) on loopback and returns it
+// with its WebSocket URL and a fresh room id.
 func startRelayNode(t *testing.T, edit func(*config.Config)) (*node.Node, string, string) {
-	cfg := config.Default()
-	cfg.TURN.UDPAddr, cfg.TURN.TCPAddr = "127.0.0.1:0", "127.0.0.1:0"
-	cfg.TURN.PublicIP, cfg.TURN.AllowLoopbackPeers = "127.0.0.1", true
-	if edit != nil {
-		edit(&cfg)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	n, err := node.Start(cfg, logger(t, "node"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(n.Handler())
-	t.Cleanup(func() {
-		if err := n.Close(); err != nil {
-			t.Errorf("node close: %v", err)
-		}
-		ts.Close()
-	})
+	n, url := nodetest.Start(t, edit, logger(t, "node"))
 	room, err := protocol.NewRoomID(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return n, "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws", room
+	return n, "ws" + strings.TrimPrefix(url, "http") + "/ws", room
 }
 
 // A relayed call whose TURN credentials expire mid-call keeps working: both peers get fresh
