@@ -13,6 +13,8 @@
 package main
 
 import (
+	"github.com/maju-call/maju/bench/internal/proc"
+
 	"context"
 	"errors"
 	"flag"
@@ -194,7 +196,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // error: whatever was measured before the failure is still reported.
 func execute(ctx context.Context, o options, logw io.Writer) (*result, error) {
 	res := &result{started: time.Now(), conns: o.conns, rate: o.rate, duration: o.duration, size: o.size}
-	if err := raiseFileLimit(uint64(o.conns) + 4096); err != nil {
+	if err := proc.RaiseFileLimit(uint64(o.conns) + 4096); err != nil {
 		fmt.Fprintf(logw, "signaling: warning: %v\n", err)
 	}
 
@@ -241,11 +243,11 @@ func execute(ctx context.Context, o options, logw io.Writer) (*result, error) {
 	if o.rate > 0 {
 		fmt.Fprintf(logw, "signaling: relaying %v msg/s for %v ...\n", o.rate, o.duration)
 		cpu0, cpuOK0 := srv.cpuSeconds()
-		self0 := selfCPUSeconds()
+		self0 := proc.SelfCPUSeconds()
 		ls, err := f.load(ctx, o)
 		cpu1, cpuOK1 := srv.cpuSeconds()
 		res.load = ls
-		res.clientCPU = selfCPUSeconds() - self0
+		res.clientCPU = proc.SelfCPUSeconds() - self0
 		if cpuOK0 && cpuOK1 {
 			res.serverCPU, res.cpuMeasured = cpu1-cpu0, true
 		}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/maju-call/maju/bench/internal/proc"
+
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -8,7 +10,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -77,7 +78,7 @@ func (s step) passed(o options) bool {
 
 func bench(ctx context.Context, o options, stdout, stderr io.Writer) int {
 	last := o.calls[len(o.calls)-1]
-	if err := raiseFileLimit(uint64(4*last + 1024)); err != nil {
+	if err := proc.RaiseFileLimit(uint64(4*last + 1024)); err != nil {
 		fmt.Fprintln(stderr, "turnrelay:", err)
 	}
 	if o.serverCPU >= 0 {
@@ -234,7 +235,7 @@ func (g *generator) runStep(ctx context.Context, srv *child, n int) (step, error
 	if err != nil {
 		return st, err
 	}
-	gen0 := selfCPUSeconds()
+	gen0 := proc.SelfCPUSeconds()
 	stat0 := readStat()
 	t0 := time.Now()
 	if g.o.profileDir != "" {
@@ -248,7 +249,7 @@ func (g *generator) runStep(ctx context.Context, srv *child, n int) (step, error
 	if err != nil {
 		return st, err
 	}
-	gen1 := selfCPUSeconds()
+	gen1 := proc.SelfCPUSeconds()
 	stat1 := readStat()
 	st.window = time.Since(t0)
 	if g.o.profileDir != "" {
@@ -311,36 +312,6 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	case <-t.C:
 	case <-ctx.Done():
 	}
-}
-
-// selfCPUSeconds is this process's own user plus system CPU time.
-func selfCPUSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
-
-// raiseFileLimit lifts RLIMIT_NOFILE to at least want for this process and the server child.
-func raiseFileLimit(want uint64) error {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return err
-	}
-	if lim.Cur >= want {
-		// Still set it: Go restores the original soft limit for children unless Setrlimit was called.
-		return syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
-	}
-	next := syscall.Rlimit{Cur: want, Max: max(lim.Max, want)}
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &next); err != nil {
-		next = syscall.Rlimit{Cur: lim.Max, Max: lim.Max}
-		if err2 := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &next); err2 != nil {
-			return fmt.Errorf("RLIMIT_NOFILE stays %d: %v", lim.Cur, err2)
-		}
-		return fmt.Errorf("RLIMIT_NOFILE raised only to %d (wanted %d): %v", lim.Max, want, err)
-	}
-	return nil
 }
 
 // cpuStat is the aggregate "cpu" line of /proc/stat, in ticks.
