@@ -13,8 +13,6 @@
 package main
 
 import (
-	"github.com/maju-call/maju/bench/internal/proc"
-
 	"context"
 	"errors"
 	"flag"
@@ -25,6 +23,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/maju-call/maju/bench/internal/proc"
 )
 
 func main() {

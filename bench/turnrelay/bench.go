@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/maju-call/maju/bench/internal/proc"
-
 	"context"
 	"crypto/rand"
 	"fmt"
@@ -11,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/maju-call/maju/bench/internal/proc"
 )
 
 // step is what one number of calls measured.
