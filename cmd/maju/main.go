@@ -1,5 +1,5 @@
 // Command maju runs a maju node: the web client, signaling for rooms of two, and the STUN/TURN relay.
-// `maju doctor URL` checks a running deployment the way a call would. `maju -h` lists every setting; each flag has a MAJU_* environment equivalent.
+// `maju version` prints the build. `maju doctor URL` checks a running deployment the way a call would. `maju -h` lists every setting; each flag has a MAJU_* environment equivalent.
 package main
 
 import (
@@ -19,6 +19,7 @@ import (
 
 	"github.com/maju-call/maju/internal/config"
 	"github.com/maju-call/maju/internal/node"
+	"github.com/maju-call/maju/internal/version"
 )
 
 func main() {
@@ -44,8 +45,14 @@ func main() {
 
 // run is the whole program with its inputs passed in, so tests can run it.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && args[0] == "doctor" {
-		return runDoctor(ctx, args[1:], stdout, stderr)
+	if len(args) > 0 {
+		switch args[0] {
+		case "doctor":
+			return runDoctor(ctx, args[1:], stdout, stderr)
+		case "version":
+			_, err := fmt.Fprintln(stdout, version.Get())
+			return err
+		}
 	}
 	cfg, err := config.Load(args, getenv, stderr)
 	if err != nil {

@@ -102,3 +102,13 @@ func TestDoctorCommand(t *testing.T) {
 		t.Fatalf("doctor without URL: %v", err)
 	}
 }
+
+func TestVersionPrintsTheBuild(t *testing.T) {
+	var out strings.Builder
+	if err := run(context.Background(), []string{"version"}, noEnv, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if s := out.String(); !strings.HasPrefix(s, "maju ") || !strings.Contains(s, "go1.") {
+		t.Fatalf("version printed %q", s)
+	}
+}
