@@ -44,6 +44,12 @@ type Config struct {
 	LogFormat string
 	LogLevel  string
 
+	// HTTPS configures TLS on Addr: given certificate files, automatic certificates, or LAN mode.
+	HTTPS HTTPS
+	// MetricsAddr is the listen address of the Prometheus /metrics listener (with /healthz and
+	// /readyz); empty means no metrics listener. Keep it private: metrics are not for the public.
+	MetricsAddr string
+
 	// TURN configures the embedded STUN/TURN server.
 	TURN TURN
 	// ExternalICE lists extra STUN/TURN server URLs (stun:, turn:, turns:) given to clients beside or
@@ -51,6 +57,34 @@ type Config struct {
 	// short-lived credentials as the embedded server, so that fleet's static-auth-secret must be TURN.Secret.
 	ExternalICE []string
 }
+
+// HTTPS is how maju gets the certificate for its web listener. At most one of CertFile (with KeyFile),
+// Domains and LAN is set; with none, maju serves plain HTTP (cameras then work only on localhost).
+type HTTPS struct {
+	// CertFile and KeyFile are PEM files of a certificate (chain) and its key.
+	CertFile, KeyFile string
+	// Domains are host names to get certificates for from an ACME CA (Let's Encrypt) automatically.
+	Domains []string
+	// ACMEEmail is the contact address given to the CA (optional).
+	ACMEEmail string
+	// ACMEDirectory is the CA's ACME directory URL.
+	ACMEDirectory string
+	// CertCache is the directory keeping ACME and LAN certificates across restarts; empty means the
+	// user cache directory's maju/certs.
+	CertCache string
+	// LAN makes a self-signed certificate for this machine's LAN addresses, to try maju with a phone
+	// on the same network.
+	LAN bool
+	// HTTPAddr is a plain-HTTP listener that answers ACME http-01 challenges and redirects everything
+	// else to HTTPS; empty means none.
+	HTTPAddr string
+}
+
+// Enabled reports whether the web listener serves HTTPS.
+func (h HTTPS) Enabled() bool { return h.CertFile != "" || h.KeyFile != "" || len(h.Domains) > 0 || h.LAN }
+
+// LetsEncrypt is the default ACME directory (Let's Encrypt production).
+const LetsEncrypt = "https://acme-v02.api.letsencrypt.org/directory"
 
 // TURN is the embedded STUN/TURN server's configuration.
 type TURN struct {
@@ -97,6 +131,7 @@ func Default() Config {
 		ShutdownTimeout: 10 * time.Second,
 		LogFormat:       "text",
 		LogLevel:        "info",
+		HTTPS:           HTTPS{ACMEDirectory: LetsEncrypt},
 		TURN: TURN{
 			Enabled:       true,
 			UDPAddr:       ":3478",
@@ -140,7 +175,24 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true }) // flags given on the command line or by the environment
+	cfg.applyDomainDefaults(set)
 	return cfg, cfg.Validate()
+}
+
+// applyDomainDefaults moves a public server (-domain) to the standard ports unless told otherwise:
+// HTTPS on :443 and the ACME challenge and redirect on :80.
+func (c *Config) applyDomainDefaults(set map[string]bool) {
+	if len(c.HTTPS.Domains) == 0 {
+		return
+	}
+	if !set["addr"] {
+		c.Addr = ":443"
+	}
+	if !set["http-addr"] {
+		c.HTTPS.HTTPAddr = ":80"
+	}
 }
 
 // NewFlagSet returns the flags that set cfg, each documented with its environment variable.
@@ -166,12 +218,31 @@ func NewFlagSet(cfg *Config, usage io.Writer) *flag.FlagSet {
 	dur(&cfg.ShutdownTimeout, "shutdown-timeout", "how long a graceful shutdown waits")
 	str(&cfg.LogFormat, "log-format", "log format: text or json")
 	str(&cfg.LogLevel, "log-level", "log level: debug, info, warn or error")
+	str(&cfg.MetricsAddr, "metrics-addr", "Prometheus /metrics listen address, e.g. 127.0.0.1:9464; empty: none")
+	addHTTPSFlags(fs, &cfg.HTTPS)
 	addTURNFlags(fs, &cfg.TURN)
 	fs.Func("ice-servers", withEnv("ice-servers",
 		"comma-separated extra STUN/TURN URLs for clients, e.g. turn:turn1.example.com:3478?transport=udp "+
 			"(turn: URLs get credentials minted with -turn-secret, so set the same static-auth-secret in coturn)"),
 		func(v string) error { cfg.ExternalICE = splitList(v); return nil })
 	return fs
+}
+
+func addHTTPSFlags(fs *flag.FlagSet, h *HTTPS) {
+	str := func(p *string, name, help string) { fs.StringVar(p, name, *p, withEnv(name, help)) }
+	str(&h.CertFile, "tls-cert", "PEM certificate (chain) file: serve HTTPS with it (with -tls-key)")
+	str(&h.KeyFile, "tls-key", "PEM private key file for -tls-cert")
+	fs.Func("domain", withEnv("domain",
+		"comma-separated public host names: get HTTPS certificates for them automatically from Let's Encrypt "+
+			"(then -addr defaults to :443 and -http-addr to :80)"),
+		func(v string) error { h.Domains = splitList(v); return nil })
+	str(&h.ACMEEmail, "acme-email", "contact email for the certificate authority (optional, with -domain)")
+	str(&h.ACMEDirectory, "acme-directory", "ACME directory URL of the certificate authority (with -domain)")
+	str(&h.CertCache, "cert-cache", "directory keeping certificates across restarts (with -domain or -lan); empty: the user cache directory")
+	fs.BoolVar(&h.LAN, "lan", h.LAN, withEnv("lan",
+		"serve HTTPS with a self-signed certificate for this machine's LAN addresses and print a QR code, "+
+			"to try a call with a phone on the same Wi-Fi"))
+	str(&h.HTTPAddr, "http-addr", "plain-HTTP listen address that redirects to HTTPS and answers ACME challenges; empty: none")
 }
 
 func addTURNFlags(fs *flag.FlagSet, t *TURN) {
@@ -252,6 +323,8 @@ func (c Config) Validate() error {
 	default:
 		bad("log-level", "%q is not debug, info, warn or error", c.LogLevel)
 	}
+	errs = append(errs, c.HTTPS.validate()...)
+	errs = append(errs, c.validateListeners()...)
 	errs = append(errs, c.TURN.validate()...)
 	for _, u := range c.ExternalICE {
 		if err := ValidICEURL(u); err != nil {
@@ -259,6 +332,92 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func (h HTTPS) validate() []error {
+	var errs []error
+	bad := func(flagName, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("-%s: %s", flagName, fmt.Sprintf(format, args...)))
+	}
+	files := h.CertFile != "" || h.KeyFile != ""
+	switch {
+	case h.CertFile != "" && h.KeyFile == "":
+		bad("tls-key", "is needed with -tls-cert")
+	case h.KeyFile != "" && h.CertFile == "":
+		bad("tls-cert", "is needed with -tls-key")
+	}
+	if files && len(h.Domains) > 0 {
+		bad("domain", "gets certificates automatically; give -domain or -tls-cert/-tls-key, not both")
+	}
+	if h.LAN && (files || len(h.Domains) > 0) {
+		bad("lan", "makes its own self-signed certificate; it cannot be combined with -domain or -tls-cert")
+	}
+	for _, d := range h.Domains {
+		if err := validDomain(d); err != nil {
+			bad("domain", "%v", err)
+		}
+	}
+	if h.ACMEEmail != "" && (!strings.Contains(h.ACMEEmail, "@") || strings.ContainsAny(h.ACMEEmail, " ,<>")) {
+		bad("acme-email", "%q is not an email address", h.ACMEEmail)
+	}
+	if u, err := url.Parse(h.ACMEDirectory); err != nil || u.Scheme != "https" || u.Host == "" {
+		bad("acme-directory", "%q is not an https:// URL", h.ACMEDirectory)
+	}
+	if h.HTTPAddr != "" && !h.Enabled() {
+		bad("http-addr", "redirects to HTTPS, so it needs -domain, -tls-cert or -lan")
+	}
+	return errs
+}
+
+// validDomain accepts a public DNS name a CA can issue a certificate for: no IPs, no wildcards, no
+// single-label names such as localhost.
+func validDomain(d string) error {
+	if _, err := netip.ParseAddr(d); err == nil {
+		return fmt.Errorf("%q is an IP address; certificate authorities issue for names (use -tls-cert or -lan)", d)
+	}
+	labels := strings.Split(d, ".")
+	if len(d) > 253 || len(labels) < 2 {
+		return fmt.Errorf("%q is not a public host name like call.example.com", d)
+	}
+	for _, l := range labels {
+		if !validLabel(l) {
+			return fmt.Errorf("%q is not a valid host name", d)
+		}
+	}
+	return nil
+}
+
+func validLabel(l string) bool {
+	if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+		return false
+	}
+	for _, r := range l {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// validateListeners checks the HTTP-side listen addresses and that no two of them are the same.
+func (c Config) validateListeners() []error {
+	var errs []error
+	seen := map[string]string{c.Addr: "addr"}
+	for _, a := range []struct{ name, v string }{{"http-addr", c.HTTPS.HTTPAddr}, {"metrics-addr", c.MetricsAddr}} {
+		if a.v == "" {
+			continue
+		}
+		_, port, err := net.SplitHostPort(a.v)
+		if err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("-%s: %q is not host:port", a.name, a.v))
+			continue
+		}
+		if other, ok := seen[a.v]; ok && port != "0" {
+			errs = append(errs, fmt.Errorf("-%s: %q is already the -%s address", a.name, a.v, other))
+		}
+		seen[a.v] = a.name
+	}
+	return errs
 }
 
 func validOrigin(o string) error {

@@ -34,6 +34,15 @@ var allFlags = []struct{ flag, env string }{
 	{"shutdown-timeout", "MAJU_SHUTDOWN_TIMEOUT"},
 	{"log-format", "MAJU_LOG_FORMAT"},
 	{"log-level", "MAJU_LOG_LEVEL"},
+	{"metrics-addr", "MAJU_METRICS_ADDR"},
+	{"tls-cert", "MAJU_TLS_CERT"},
+	{"tls-key", "MAJU_TLS_KEY"},
+	{"domain", "MAJU_DOMAIN"},
+	{"acme-email", "MAJU_ACME_EMAIL"},
+	{"acme-directory", "MAJU_ACME_DIRECTORY"},
+	{"cert-cache", "MAJU_CERT_CACHE"},
+	{"lan", "MAJU_LAN"},
+	{"http-addr", "MAJU_HTTP_ADDR"},
 	{"turn", "MAJU_TURN"},
 	{"turn-udp", "MAJU_TURN_UDP"},
 	{"turn-tcp", "MAJU_TURN_TCP"},
@@ -71,6 +80,7 @@ func TestDefault(t *testing.T) {
 		ShutdownTimeout: 10 * time.Second,
 		LogFormat:       "text",
 		LogLevel:        "info",
+		HTTPS:           config.HTTPS{ACMEDirectory: "https://acme-v02.api.letsencrypt.org/directory"},
 		TURN: config.TURN{
 			Enabled: true, UDPAddr: ":3478", TCPAddr: ":3478", RelayPorts: "49152-65535", Realm: "maju",
 			CredentialTTL: time.Hour, UserQuota: 16, TotalQuota: 10000,
@@ -224,6 +234,29 @@ func TestLoad(t *testing.T) {
 		{"tcp only", []string{"-turn-udp="}, nil, func(c *config.Config) { c.TURN.UDPAddr = "" }},
 		{"secret", nil, map[string]string{"MAJU_TURN_SECRET": "0123456789abcdef"},
 			func(c *config.Config) { c.TURN.Secret = "0123456789abcdef" }},
+		{"domain moves to the standard ports", []string{"-domain", "call.example.com, www.call.example.com",
+			"-acme-email", "ops@example.com", "-cert-cache", "/var/lib/maju/certs"}, nil,
+			func(c *config.Config) {
+				c.Addr = ":443"
+				c.HTTPS.Domains = []string{"call.example.com", "www.call.example.com"}
+				c.HTTPS.ACMEEmail, c.HTTPS.CertCache, c.HTTPS.HTTPAddr = "ops@example.com", "/var/lib/maju/certs", ":80"
+			}},
+		{"domain keeps ports given in env", nil, map[string]string{
+			"MAJU_DOMAIN": "call.example.com", "MAJU_ADDR": ":8443", "MAJU_HTTP_ADDR": "",
+			"MAJU_ACME_DIRECTORY": "https://acme-staging-v02.api.letsencrypt.org/directory",
+		}, func(c *config.Config) {
+			c.Addr = ":8443"
+			c.HTTPS.Domains, c.HTTPS.HTTPAddr = []string{"call.example.com"}, ":80" // empty env is unset
+			c.HTTPS.ACMEDirectory = "https://acme-staging-v02.api.letsencrypt.org/directory"
+		}},
+		{"domain without redirect listener", []string{"-domain", "call.example.com", "-http-addr="}, nil,
+			func(c *config.Config) { c.Addr, c.HTTPS.Domains = ":443", []string{"call.example.com"} }},
+		{"certificate files", []string{"-tls-cert", "c.pem", "-tls-key", "k.pem", "-http-addr", ":8081"}, nil,
+			func(c *config.Config) { c.HTTPS.CertFile, c.HTTPS.KeyFile, c.HTTPS.HTTPAddr = "c.pem", "k.pem", ":8081" }},
+		{"lan", []string{"-lan", "-metrics-addr", "127.0.0.1:9464"}, nil,
+			func(c *config.Config) { c.HTTPS.LAN, c.MetricsAddr = true, "127.0.0.1:9464" }},
+		{"ephemeral ports may repeat", []string{"-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0"}, nil,
+			func(c *config.Config) { c.Addr, c.MetricsAddr = "127.0.0.1:0", "127.0.0.1:0" }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -281,6 +314,30 @@ func TestLoadInvalid(t *testing.T) {
 		{"one bad origin among good", []string{"-allowed-origins", "https://ok.example,example.com"}, nil,
 			[]string{"-allowed-origins", "example.com"}},
 		{"bad origin from env", nil, map[string]string{"MAJU_ALLOWED_ORIGINS": "example.com"}, []string{"-allowed-origins"}},
+		{"tls-cert without key", []string{"-tls-cert", "c.pem"}, nil, []string{"-tls-key", "-tls-cert"}},
+		{"tls-key without cert", []string{"-tls-key", "k.pem"}, nil, []string{"-tls-cert", "-tls-key"}},
+		{"domain with tls-cert", []string{"-domain", "call.example.com", "-tls-cert", "c", "-tls-key", "k"}, nil,
+			[]string{"-domain", "-tls-cert"}},
+		{"lan with domain", []string{"-lan", "-domain", "call.example.com"}, nil, []string{"-lan", "-domain"}},
+		{"lan with tls-cert", []string{"-lan", "-tls-cert", "c", "-tls-key", "k"}, nil, []string{"-lan", "-tls-cert"}},
+		{"domain is an IP", []string{"-domain", "203.0.113.7"}, nil, []string{"-domain", "203.0.113.7"}},
+		{"domain is localhost", []string{"-domain", "localhost"}, nil, []string{"-domain", "localhost"}},
+		{"domain wildcard", []string{"-domain", "*.example.com"}, nil, []string{"-domain"}},
+		{"domain with port", []string{"-domain", "call.example.com:443"}, nil, []string{"-domain"}},
+		{"one bad domain among good", []string{"-domain", "call.example.com,-bad-.example.com"}, nil,
+			[]string{"-domain", "-bad-.example.com"}},
+		{"acme-email", []string{"-domain", "call.example.com", "-acme-email", "nobody"}, nil, []string{"-acme-email"}},
+		{"acme-directory http", []string{"-domain", "call.example.com", "-acme-directory", "http://ca.test/dir"}, nil,
+			[]string{"-acme-directory"}},
+		{"http-addr without https", []string{"-http-addr", ":80"}, nil, []string{"-http-addr", "-domain"}},
+		{"http-addr not host:port", []string{"-lan", "-http-addr", "80"}, nil, []string{"-http-addr"}},
+		{"http-addr same as addr", []string{"-lan", "-addr", ":8443", "-http-addr", ":8443"}, nil,
+			[]string{"-http-addr", "-addr"}},
+		{"domain default ports clash with addr", []string{"-domain", "call.example.com", "-addr", ":80"}, nil,
+			[]string{"-http-addr", ":80"}},
+		{"metrics-addr not host:port", []string{"-metrics-addr", "9464"}, nil, []string{"-metrics-addr"}},
+		{"metrics-addr same as addr", []string{"-metrics-addr", ":8080"}, nil, []string{"-metrics-addr", "-addr"}},
+		{"metrics-addr from env", nil, map[string]string{"MAJU_METRICS_ADDR": "x"}, []string{"-metrics-addr"}},
 		{"log-format", []string{"-log-format", "xml"}, nil, []string{"-log-format", "xml"}},
 		{"log-format wrong case", []string{"-log-format", "JSON"}, nil, []string{"-log-format"}},
 		{"log-format empty", []string{"-log-format", ""}, nil, []string{"-log-format"}},
