@@ -81,7 +81,9 @@ type HTTPS struct {
 }
 
 // Enabled reports whether the web listener serves HTTPS.
-func (h HTTPS) Enabled() bool { return h.CertFile != "" || h.KeyFile != "" || len(h.Domains) > 0 || h.LAN }
+func (h HTTPS) Enabled() bool {
+	return h.CertFile != "" || h.KeyFile != "" || len(h.Domains) > 0 || h.LAN
+}
 
 // LetsEncrypt is the default ACME directory (Let's Encrypt production).
 const LetsEncrypt = "https://acme-v02.api.letsencrypt.org/directory"

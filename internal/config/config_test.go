@@ -252,7 +252,9 @@ func TestLoad(t *testing.T) {
 		{"domain without redirect listener", []string{"-domain", "call.example.com", "-http-addr="}, nil,
 			func(c *config.Config) { c.Addr, c.HTTPS.Domains = ":443", []string{"call.example.com"} }},
 		{"certificate files", []string{"-tls-cert", "c.pem", "-tls-key", "k.pem", "-http-addr", ":8081"}, nil,
-			func(c *config.Config) { c.HTTPS.CertFile, c.HTTPS.KeyFile, c.HTTPS.HTTPAddr = "c.pem", "k.pem", ":8081" }},
+			func(c *config.Config) {
+				c.HTTPS.CertFile, c.HTTPS.KeyFile, c.HTTPS.HTTPAddr = "c.pem", "k.pem", ":8081"
+			}},
 		{"lan", []string{"-lan", "-metrics-addr", "127.0.0.1:9464"}, nil,
 			func(c *config.Config) { c.HTTPS.LAN, c.MetricsAddr = true, "127.0.0.1:9464" }},
 		{"ephemeral ports may repeat", []string{"-addr", "127.0.0.1:0", "-metrics-addr", "127.0.0.1:0"}, nil,

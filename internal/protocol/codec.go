@@ -20,6 +20,10 @@ type wire struct {
 	ICETTL    *int            `json:"iceTtl"`
 	Code      *string         `json:"code"`
 	Message   *string         `json:"message"`
+	Outcome   *string         `json:"outcome"`
+	Path      *string         `json:"path"`
+	Transport *string         `json:"transport"`
+	SetupMs   *int            `json:"setupMs"`
 }
 
 // Decode parses and validates one message. Its error is always an *Error whose code says what was wrong
@@ -78,6 +82,7 @@ var decoders = map[Type]func(*wire, *Message) error{
 	},
 	TypeICERefresh: decodeNothing,
 	TypeICEServers: decodeICE,
+	TypeCallReport: decodeCallReport,
 	TypePeerJoined: func(w *wire, m *Message) error { return requireBool(w.Polite, "polite", &m.Polite) },
 	TypePeerLeft:   func(w *wire, m *Message) error { return requireString(w.Reason, "reason", &m.Reason) },
 	TypeError: func(w *wire, m *Message) error {
@@ -159,6 +164,45 @@ func decodeICE(w *wire, m *Message) error {
 	return nil
 }
 
+func decodeCallReport(w *wire, m *Message) error {
+	r := &m.Report
+	if err := requireOneOf(w.Outcome, "outcome", &r.Outcome, OutcomeConnected, OutcomeFailed); err != nil {
+		return err
+	}
+	if r.Outcome == OutcomeFailed {
+		return requireOneOf(w.Reason, "reason", &r.Reason, FailureICE, FailureTimeout)
+	}
+	if err := requireOneOf(w.Path, "path", &r.Path, PathDirect, PathRelayed); err != nil {
+		return err
+	}
+	if w.Transport != nil && *w.Transport != "" {
+		if r.Path != PathRelayed {
+			return Errorf(CodeBadMessage, `"transport" is only for path "relayed"`)
+		}
+		if err := requireOneOf(w.Transport, "transport", &r.Transport, "udp", "tcp", "tls"); err != nil {
+			return err
+		}
+	}
+	if w.SetupMs == nil || *w.SetupMs < 0 || *w.SetupMs > MaxSetupMs {
+		return Errorf(CodeBadMessage, `a connected call-report needs "setupMs", 0–%d`, MaxSetupMs)
+	}
+	r.SetupMs = *w.SetupMs
+	return nil
+}
+
+// requireOneOf reads a required string field that must be one of allowed.
+func requireOneOf(v *string, name string, dst *string, allowed ...string) error {
+	if err := requireString(v, name, dst); err != nil {
+		return err
+	}
+	for _, a := range allowed {
+		if *dst == a {
+			return nil
+		}
+	}
+	return Errorf(CodeBadMessage, "%q must be one of %q, not %q", name, allowed, truncate(*dst, 32))
+}
+
 func requireString(v *string, name string, dst *string) error {
 	if v == nil {
 		return Errorf(CodeBadMessage, "missing string field %q", name)
@@ -198,6 +242,10 @@ func Encode(m Message) ([]byte, error) {
 		ICETTL    *int         `json:"iceTtl,omitempty"`
 		Code      *Code        `json:"code,omitempty"`
 		Message   *string      `json:"message,omitempty"`
+		Outcome   *string      `json:"outcome,omitempty"`
+		Path      *string      `json:"path,omitempty"`
+		Transport *string      `json:"transport,omitempty"`
+		SetupMs   *int         `json:"setupMs,omitempty"`
 	}{V: Version, Type: m.Type}
 	switch m.Type {
 	case TypeJoin:
@@ -223,6 +271,17 @@ func Encode(m Message) ([]byte, error) {
 		out.Reason = &m.Reason
 	case TypeError:
 		out.Code, out.Message = &m.Code, &m.Text
+	case TypeCallReport:
+		r := &m.Report
+		out.Outcome = &r.Outcome
+		if r.Outcome == OutcomeFailed {
+			out.Reason = &r.Reason
+			break
+		}
+		out.Path, out.SetupMs = &r.Path, &r.SetupMs
+		if r.Transport != "" {
+			out.Transport = &r.Transport
+		}
 	case TypeLeave, TypePing, TypePong, TypeICERefresh:
 	default:
 		return nil, Errorf(CodeUnknownType, "cannot encode unknown message type %q", m.Type)

@@ -351,7 +351,43 @@ func everyType() []protocol.Message {
 		{Type: protocol.TypeError, Code: protocol.CodeRoomFull, Text: "This call already has two people."},
 		{Type: protocol.TypeError, Code: protocol.CodeBadMessage, Text: ""},
 		{Type: protocol.TypeError, Code: protocol.CodeBadMessage, Text: "quotes \" <html> & \u2028 é \x01"},
+		{Type: protocol.TypeCallReport, Report: protocol.CallReport{Outcome: "connected", Path: "direct", SetupMs: 840}},
+		{Type: protocol.TypeCallReport, Report: protocol.CallReport{Outcome: "connected", Path: "relayed", Transport: "tcp"}},
+		{Type: protocol.TypeCallReport, Report: protocol.CallReport{Outcome: "failed", Reason: "timeout"}},
 	}
+}
+
+func TestDecodeCallReport(t *testing.T) {
+	const pre = `{"v":1,"type":"call-report"`
+	report := func(r protocol.CallReport) protocol.Message {
+		return protocol.Message{Type: protocol.TypeCallReport, Report: r}
+	}
+	runDecodeCases(t, []decodeCase{
+		{name: "direct", in: pre + `,"outcome":"connected","path":"direct","setupMs":1200}`,
+			want: report(protocol.CallReport{Outcome: "connected", Path: "direct", SetupMs: 1200})},
+		{name: "relayed over tls", in: pre + `,"outcome":"connected","path":"relayed","transport":"tls","setupMs":0}`,
+			want: report(protocol.CallReport{Outcome: "connected", Path: "relayed", Transport: "tls"})},
+		{name: "relayed, transport unknown", in: pre + `,"outcome":"connected","path":"relayed","transport":"","setupMs":5}`,
+			want: report(protocol.CallReport{Outcome: "connected", Path: "relayed", SetupMs: 5})},
+		{name: "ice failed", in: pre + `,"outcome":"failed","reason":"ice-failed"}`,
+			want: report(protocol.CallReport{Outcome: "failed", Reason: "ice-failed"})},
+		{name: "timeout ignores connected fields", in: pre + `,"outcome":"failed","reason":"timeout","path":"x","setupMs":-1}`,
+			want: report(protocol.CallReport{Outcome: "failed", Reason: "timeout"})},
+		{name: "no outcome", in: pre + `}`, code: protocol.CodeBadMessage},
+		{name: "unknown outcome", in: pre + `,"outcome":"great"}`, code: protocol.CodeBadMessage},
+		{name: "failed without reason", in: pre + `,"outcome":"failed"}`, code: protocol.CodeBadMessage},
+		{name: "unknown reason", in: pre + `,"outcome":"failed","reason":"bad luck"}`, code: protocol.CodeBadMessage},
+		{name: "connected without path", in: pre + `,"outcome":"connected","setupMs":1}`, code: protocol.CodeBadMessage},
+		{name: "unknown path", in: pre + `,"outcome":"connected","path":"carrier pigeon","setupMs":1}`, code: protocol.CodeBadMessage},
+		{name: "transport on direct", in: pre + `,"outcome":"connected","path":"direct","transport":"udp","setupMs":1}`,
+			code: protocol.CodeBadMessage},
+		{name: "unknown transport", in: pre + `,"outcome":"connected","path":"relayed","transport":"quic","setupMs":1}`,
+			code: protocol.CodeBadMessage},
+		{name: "no setup time", in: pre + `,"outcome":"connected","path":"direct"}`, code: protocol.CodeBadMessage},
+		{name: "negative setup time", in: pre + `,"outcome":"connected","path":"direct","setupMs":-1}`, code: protocol.CodeBadMessage},
+		{name: "setup time too long", in: pre + `,"outcome":"connected","path":"direct","setupMs":600001}`, code: protocol.CodeBadMessage},
+		{name: "setup time not a number", in: pre + `,"outcome":"connected","path":"direct","setupMs":"1"}`, code: protocol.CodeBadMessage},
+	})
 }
 
 func TestEncodeDecodeRoundTrip(t *testing.T) {
@@ -414,6 +450,15 @@ func TestEncodeFields(t *testing.T) {
 			`{"v":1,"type":"ice-servers","iceServers":[{"urls":["stun:h"]}],"iceTtl":5}`},
 		{"ice-servers empty", protocol.Message{Type: protocol.TypeICEServers}, `{"v":1,"type":"ice-servers","iceServers":[],"iceTtl":0}`},
 		{"ice-refresh", protocol.Message{Type: protocol.TypeICERefresh}, `{"v":1,"type":"ice-refresh"}`},
+		{"call-report connected", protocol.Message{Type: protocol.TypeCallReport,
+			Report: protocol.CallReport{Outcome: "connected", Path: "direct", SetupMs: 0, Reason: "ignored"}},
+			`{"v":1,"type":"call-report","outcome":"connected","path":"direct","setupMs":0}`},
+		{"call-report relayed", protocol.Message{Type: protocol.TypeCallReport,
+			Report: protocol.CallReport{Outcome: "connected", Path: "relayed", Transport: "udp", SetupMs: 9}},
+			`{"v":1,"type":"call-report","outcome":"connected","path":"relayed","transport":"udp","setupMs":9}`},
+		{"call-report failed", protocol.Message{Type: protocol.TypeCallReport,
+			Report: protocol.CallReport{Outcome: "failed", Reason: "ice-failed", Path: "ignored"}},
+			`{"v":1,"type":"call-report","outcome":"failed","reason":"ice-failed"}`},
 		{"peer-joined polite", protocol.Message{Type: protocol.TypePeerJoined, Polite: true},
 			`{"v":1,"type":"peer-joined","polite":true}`},
 		{"peer-joined impolite", protocol.Message{Type: protocol.TypePeerJoined},

@@ -20,6 +20,7 @@ const (
 	CodeShuttingDown       Code = "shutting-down"
 	CodeOriginForbidden    Code = "origin-forbidden"
 	CodeServerFull         Code = "server-full"
+	CodeRateLimited        Code = "rate-limited"
 	CodeInternal           Code = "internal"
 )
 

@@ -9,7 +9,7 @@ const Version = 1
 // Type names a message type.
 type Type string
 
-// Message types. Clients send join, offer, answer, candidate, leave, ping and ice-refresh; the server
+// Message types. Clients send join, offer, answer, candidate, leave, ping, ice-refresh and call-report; the server
 // sends welcome, peer-joined, peer-left, offer, answer, candidate, pong, ice-servers and error.
 const (
 	TypeJoin       Type = "join"
@@ -24,13 +24,14 @@ const (
 	TypePong       Type = "pong"
 	TypeICERefresh Type = "ice-refresh"
 	TypeICEServers Type = "ice-servers"
+	TypeCallReport Type = "call-report"
 	TypeError      Type = "error"
 )
 
 // FromClient reports whether clients may send messages of type t to the server.
 func (t Type) FromClient() bool {
 	switch t {
-	case TypeJoin, TypeOffer, TypeAnswer, TypeCandidate, TypeLeave, TypePing, TypeICERefresh:
+	case TypeJoin, TypeOffer, TypeAnswer, TypeCandidate, TypeLeave, TypePing, TypeICERefresh, TypeCallReport:
 		return true
 	}
 	return false
@@ -46,6 +47,31 @@ const (
 	ReasonHangup       = "hangup"
 	ReasonDisconnected = "disconnected"
 )
+
+// Call outcomes, paths, relay transports and failure reasons carried by call-report.
+const (
+	OutcomeConnected = "connected"
+	OutcomeFailed    = "failed"
+
+	PathDirect  = "direct"
+	PathRelayed = "relayed"
+
+	FailureICE     = "ice-failed" // the browser's ICE agent gave up (connectionState failed)
+	FailureTimeout = "timeout"    // still not connected when the client gave up waiting
+)
+
+// MaxSetupMs bounds a reported setup time (10 minutes); larger values are refused as nonsense.
+const MaxSetupMs = 600_000
+
+// CallReport is a client's account of one connection attempt with its peer, for the server's metrics.
+// Outcome connected carries Path (and Transport for relayed) and SetupMs; failed carries Reason.
+type CallReport struct {
+	Outcome   string // OutcomeConnected or OutcomeFailed
+	Path      string // PathDirect or PathRelayed
+	Transport string // relayed: how this client reaches its TURN server, "udp", "tcp" or "tls"; may be empty
+	SetupMs   int    // connected: milliseconds from both people being in the room to connected
+	Reason    string // failed: FailureICE or FailureTimeout
+}
 
 // Candidate is an ICE candidate in the shape of the browser's RTCIceCandidateInit (and pion's
 // webrtc.ICECandidateInit).
@@ -80,6 +106,8 @@ type Message struct {
 
 	ICEServers []ICEServer // welcome, ice-servers: the STUN/TURN servers to use (never nil when encoded)
 	ICETTL     int         // welcome, ice-servers: seconds the credentials stay valid; 0 when none expire
+
+	Report CallReport // call-report
 
 	Code Code   // error
 	Text string // error: the human-readable message

@@ -26,6 +26,7 @@ func TestTypeFromClientAndRelayed(t *testing.T) {
 		{protocol.TypeLeave, true, false},
 		{protocol.TypePing, true, false},
 		{protocol.TypeICERefresh, true, false},
+		{protocol.TypeCallReport, true, false},
 		{protocol.TypeICEServers, false, false},
 		{protocol.TypeWelcome, false, false},
 		{protocol.TypePeerJoined, false, false},
@@ -54,6 +55,7 @@ func TestTypeNamesMatchDocs(t *testing.T) {
 		protocol.TypeWelcome: "welcome", protocol.TypePeerJoined: "peer-joined", protocol.TypePeerLeft: "peer-left",
 		protocol.TypePong: "pong", protocol.TypeError: "error",
 		protocol.TypeICERefresh: "ice-refresh", protocol.TypeICEServers: "ice-servers",
+		protocol.TypeCallReport: "call-report",
 	} {
 		if string(typ) != want {
 			t.Errorf("type %q, want %q", typ, want)

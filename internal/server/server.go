@@ -29,10 +29,16 @@ type Server struct {
 // Option changes how New builds a Server.
 type Option func(*options)
 
-type options struct{ ice signaling.ICESource }
+type options struct {
+	ice signaling.ICESource
+	obs signaling.Observer
+}
 
 // WithICE gives joining clients the STUN/TURN servers of ice.
 func WithICE(ice signaling.ICESource) Option { return func(o *options) { o.ice = ice } }
+
+// WithObserver tells obs what signaling does (for metrics).
+func WithObserver(obs signaling.Observer) Option { return func(o *options) { o.obs = obs } }
 
 // New returns a Server for cfg. It opens no sockets; serve Handler() with an http.Server.
 func New(cfg config.Config, log *slog.Logger, opts ...Option) *Server {
@@ -42,7 +48,7 @@ func New(cfg config.Config, log *slog.Logger, opts ...Option) *Server {
 	}
 	s := &Server{
 		log:       log,
-		signaling: signaling.New(cfg, log, o.ice),
+		signaling: signaling.New(cfg, log, o.ice, o.obs),
 		static:    web.Static(),
 		random:    rand.Reader,
 	}

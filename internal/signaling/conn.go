@@ -16,6 +16,10 @@ import (
 // closeGrace is how long a closing connection waits for the client to answer the close frame.
 const closeGrace = time.Second
 
+// maxCallReports bounds the call-reports one connection may send: a few per call (each ICE restart
+// can end in a new outcome) is plenty, and the bound keeps one client from skewing the metrics.
+const maxCallReports = 16
+
 // conn is one client's WebSocket. Its reader goroutine (serve) owns the fields below "reader state". A
 // writer goroutine runs only while the outbox has frames, and is then the only one writing messages to
 // the socket; WriteControl and Close are safe from anywhere. Heartbeat pings come from a timer.
@@ -29,9 +33,10 @@ type conn struct {
 	host   string // the HTTP Host the client connected to, for the TURN server's name in ICE URLs
 
 	// reader state
-	roomID string
-	joined bool
-	iceID  string // names this client in its TURN credentials; made on first use
+	roomID  string
+	joined  bool
+	iceID   string // names this client in its TURN credentials; made on first use
+	reports int    // call-reports received
 }
 
 func newConn(h *Handler, ws *websocket.Conn, host string) *conn {
@@ -157,12 +162,25 @@ func (c *conn) handle(data []byte) {
 		c.hangUp()
 		return
 	}
-	if m.Type == protocol.TypeICERefresh {
+	switch m.Type {
+	case protocol.TypeICERefresh:
 		servers, ttl := c.h.iceServers(c)
 		c.send(protocol.Message{Type: protocol.TypeICEServers, ICEServers: servers, ICETTL: ttl})
+	case protocol.TypeCallReport:
+		c.callReport(m.Report)
+	default:
+		c.relay(m)
+	}
+}
+
+// callReport passes a client's call outcome to the metrics, within maxCallReports per connection.
+func (c *conn) callReport(r protocol.CallReport) {
+	if c.reports >= maxCallReports {
+		c.reply(protocol.Errorf(protocol.CodeRateLimited, "At most %d call reports per connection.", maxCallReports))
 		return
 	}
-	c.relay(m)
+	c.reports++
+	c.h.obs.CallReported(r)
 }
 
 func (c *conn) join(m protocol.Message) {
@@ -178,6 +196,9 @@ func (c *conn) join(m protocol.Message) {
 	if errors.Is(err, room.ErrFull) {
 		c.fail(protocol.Errorf(protocol.CodeRoomFull, "This call already has two people."))
 		return
+	}
+	if pairing.Alone {
+		c.h.obs.RoomOpened()
 	}
 	c.joined, c.roomID = true, m.Room
 	c.extendDeadline()
@@ -212,6 +233,7 @@ func (c *conn) leaveRoom(reason string) {
 func (c *conn) relay(m protocol.Message) {
 	if peer, ok := c.h.hub.rooms.Peer(c.roomID, c); ok {
 		peer.send(m)
+		c.h.obs.Relayed(m.Type)
 	}
 }
 
@@ -231,12 +253,14 @@ func (c *conn) reply(err *protocol.Error) {
 		c.fail(err)
 		return
 	}
+	c.h.obs.Rejected(err.Code)
 	c.send(protocol.ErrorMessage(err))
 }
 
 // fail sends err, then a close frame whose reason is the error code; safe from any goroutine.
 func (c *conn) fail(err *protocol.Error) {
 	c.log.Debug("closing", "code", err.Code)
+	c.h.obs.Rejected(err.Code)
 	c.send(protocol.ErrorMessage(err))
 	c.closeWith(err.Code.CloseCode(), string(err.Code))
 }
@@ -260,6 +284,7 @@ func (c *conn) writeRun() {
 		}
 		if slow {
 			c.log.Info("dropping slow client")
+			c.h.obs.Rejected(protocol.CodeSlowConsumer)
 			_ = c.ws.WriteControl(websocket.CloseMessage,
 				websocket.FormatCloseMessage(protocol.ClosePolicy, string(protocol.CodeSlowConsumer)), c.deadline())
 			_ = c.ws.Close()

@@ -28,19 +28,42 @@ type ICESource interface {
 	For(requestHost, clientID string) (servers []protocol.ICEServer, ttlSeconds int)
 }
 
+// Observer hears what the handler does, for metrics. Methods are called from many goroutines and must
+// be quick.
+type Observer interface {
+	Connected()                       // a WebSocket connection was accepted
+	RoomOpened()                      // someone joined an empty room
+	Relayed(t protocol.Type)          // a message was passed to the other seat
+	Rejected(code protocol.Code)      // a client was sent an error (in a message or an HTTP refusal)
+	CallReported(protocol.CallReport) // a client reported how its connection attempt with its peer went
+}
+
+type noObserver struct{}
+
+func (noObserver) Connected()                       {}
+func (noObserver) RoomOpened()                      {}
+func (noObserver) Relayed(protocol.Type)            {}
+func (noObserver) Rejected(protocol.Code)           {}
+func (noObserver) CallReported(protocol.CallReport) {}
+
 // Handler serves the signaling WebSocket. Create it with New; stop it with Shutdown.
 type Handler struct {
 	cfg      config.Config
 	log      *slog.Logger
 	ice      ICESource
+	obs      Observer
 	hub      *hub
 	origins  map[string]bool
 	upgrader websocket.Upgrader
 }
 
-// New returns a Handler with the limits of cfg that gives clients the ICE servers of ice (none if nil).
-func New(cfg config.Config, log *slog.Logger, ice ICESource) *Handler {
-	h := &Handler{cfg: cfg, log: log, ice: ice, hub: newHub(), origins: make(map[string]bool)}
+// New returns a Handler with the limits of cfg that gives clients the ICE servers of ice (none if nil)
+// and tells obs what happens (nothing if nil).
+func New(cfg config.Config, log *slog.Logger, ice ICESource, obs Observer) *Handler {
+	if obs == nil {
+		obs = noObserver{}
+	}
+	h := &Handler{cfg: cfg, log: log, ice: ice, obs: obs, hub: newHub(), origins: make(map[string]bool)}
 	for _, o := range cfg.AllowedOrigins {
 		h.origins[normalizeOrigin(o)] = true
 	}
@@ -58,12 +81,12 @@ func New(cfg config.Config, log *slog.Logger, ice ICESource) *Handler {
 // ServeHTTP upgrades the request to a WebSocket and runs the connection until it ends.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.originAllowed(r) {
-		writeHTTPError(w, http.StatusForbidden, protocol.Errorf(protocol.CodeOriginForbidden,
+		h.refuse(w, http.StatusForbidden, protocol.Errorf(protocol.CodeOriginForbidden,
 			"Pages from %s may not use this server.", r.Header.Get("Origin")))
 		return
 	}
 	if err := h.hub.reserve(h.cfg.MaxConnections); err != nil {
-		writeHTTPError(w, http.StatusServiceUnavailable, err)
+		h.refuse(w, http.StatusServiceUnavailable, err)
 		return
 	}
 	ws, err := h.upgrader.Upgrade(w, r, nil)
@@ -71,6 +94,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.hub.release(nil)
 		return // the upgrader has answered with an HTTP error
 	}
+	h.obs.Connected()
 	c := newConn(h, ws, r.Host)
 	if !h.hub.register(c) {
 		c.fail(protocol.Errorf(protocol.CodeShuttingDown, "The server is restarting."))
@@ -111,7 +135,9 @@ func (h *Handler) originAllowed(r *http.Request) bool {
 
 func normalizeOrigin(o string) string { return strings.TrimSuffix(strings.ToLower(o), "/") }
 
-func writeHTTPError(w http.ResponseWriter, status int, err *protocol.Error) {
+// refuse answers a request that is not upgraded with an HTTP error carrying err.
+func (h *Handler) refuse(w http.ResponseWriter, status int, err *protocol.Error) {
+	h.obs.Rejected(err.Code)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"code": string(err.Code), "message": err.Text})

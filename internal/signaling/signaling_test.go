@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,7 +29,51 @@ const readTimeout = 5 * time.Second
 
 type testServer struct {
 	*httptest.Server
-	h *Handler
+	h   *Handler
+	obs *recorder
+}
+
+// recorder is an Observer that remembers what it was told.
+type recorder struct {
+	mu sync.Mutex
+	observed
+}
+
+func newRecorder() *recorder {
+	return &recorder{observed: observed{relayed: map[protocol.Type]int{}, rejected: map[protocol.Code]int{}}}
+}
+
+func (r *recorder) Connected()               { r.mu.Lock(); r.connected++; r.mu.Unlock() }
+func (r *recorder) RoomOpened()              { r.mu.Lock(); r.rooms++; r.mu.Unlock() }
+func (r *recorder) Relayed(t protocol.Type)  { r.mu.Lock(); r.relayed[t]++; r.mu.Unlock() }
+func (r *recorder) Rejected(c protocol.Code) { r.mu.Lock(); r.rejected[c]++; r.mu.Unlock() }
+func (r *recorder) CallReported(c protocol.CallReport) {
+	r.mu.Lock()
+	r.reports = append(r.reports, c)
+	r.mu.Unlock()
+}
+
+// observed is a copy of what a recorder was told.
+type observed struct {
+	connected, rooms int
+	relayed          map[protocol.Type]int
+	rejected         map[protocol.Code]int
+	reports          []protocol.CallReport
+}
+
+// snapshot returns a copy of what r was told, safe to read.
+func (r *recorder) snapshot() observed {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := observed{connected: r.connected, rooms: r.rooms, relayed: map[protocol.Type]int{}, rejected: map[protocol.Code]int{},
+		reports: append([]protocol.CallReport(nil), r.reports...)}
+	for k, v := range r.relayed {
+		c.relayed[k] = v
+	}
+	for k, v := range r.rejected {
+		c.rejected[k] = v
+	}
+	return c
 }
 
 func start(t *testing.T, edit func(*config.Config)) *testServer {
@@ -42,7 +87,8 @@ func startWithICE(t *testing.T, edit func(*config.Config), ice ICESource) *testS
 	if edit != nil {
 		edit(&cfg)
 	}
-	h := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ice)
+	obs := newRecorder()
+	h := New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ice, obs)
 	srv := httptest.NewServer(h)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
@@ -52,7 +98,7 @@ func startWithICE(t *testing.T, edit func(*config.Config), ice ICESource) *testS
 		}
 		srv.Close()
 	})
-	return &testServer{srv, h}
+	return &testServer{srv, h, obs}
 }
 
 type client struct {
@@ -507,5 +553,76 @@ func TestNoICESourceSendsEmptyList(t *testing.T) {
 	a.send(protocol.ICERefreshMessage())
 	if r := a.expect(protocol.TypeICEServers); len(r.ICEServers) != 0 {
 		t.Fatalf("ice-servers %+v, want none", r)
+	}
+}
+
+func TestObserverHearsConnectionsRoomsRelaysAndRejections(t *testing.T) {
+	s := start(t, nil)
+	a, b, roomID := s.pair(t)
+	a.send(protocol.Message{Type: protocol.TypeOffer, SDP: "v=0"})
+	b.expect(protocol.TypeOffer)
+	b.send(protocol.Message{Type: protocol.TypeAnswer, SDP: "v=0"})
+	a.expect(protocol.TypeAnswer)
+	a.send(protocol.Message{Type: protocol.TypeCandidate})
+	b.expect(protocol.TypeCandidate)
+	a.sendRaw(`{"v":1,"type":"shout"}`)
+	a.expectError(protocol.CodeUnknownType)
+	third := s.dial(t, nil)
+	third.send(protocol.Join(roomID, true))
+	third.expectError(protocol.CodeRoomFull)
+	resp, err := http.Get(s.URL) // a plain GET, not a WebSocket handshake: refused by the upgrader, not counted
+	if err == nil {
+		resp.Body.Close()
+	}
+	header := http.Header{"Origin": {"https://evil.example"}}
+	if _, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(s.URL, "http"), header); err == nil {
+		t.Fatal("foreign origin accepted")
+	}
+
+	got := s.obs.snapshot()
+	if got.connected != 3 || got.rooms != 1 {
+		t.Errorf("connected %d, rooms %d; want 3 and 1", got.connected, got.rooms)
+	}
+	want := map[protocol.Type]int{protocol.TypeOffer: 1, protocol.TypeAnswer: 1, protocol.TypeCandidate: 1}
+	if fmt.Sprint(got.relayed) != fmt.Sprint(want) {
+		t.Errorf("relayed %v, want %v", got.relayed, want)
+	}
+	wantRejected := map[protocol.Code]int{protocol.CodeUnknownType: 1, protocol.CodeRoomFull: 1, protocol.CodeOriginForbidden: 1}
+	if fmt.Sprint(got.rejected) != fmt.Sprint(wantRejected) {
+		t.Errorf("rejected %v, want %v", got.rejected, wantRejected)
+	}
+}
+
+func TestCallReportsReachTheObserverWithinABound(t *testing.T) {
+	s := start(t, nil)
+	a, b, _ := s.pair(t)
+	connected := protocol.CallReport{Outcome: protocol.OutcomeConnected, Path: protocol.PathRelayed, Transport: "tcp", SetupMs: 1500}
+	a.send(protocol.Message{Type: protocol.TypeCallReport, Report: connected})
+	b.sendRaw(`{"v":1,"type":"call-report","outcome":"connected","path":"sideways","setupMs":1}`)
+	b.expectError(protocol.CodeBadMessage)
+	for range maxCallReports - 1 {
+		a.send(protocol.Message{Type: protocol.TypeCallReport, Report: protocol.CallReport{Outcome: "failed", Reason: "timeout"}})
+	}
+	a.send(protocol.Message{Type: protocol.TypeCallReport, Report: connected})
+	a.expectError(protocol.CodeRateLimited)
+	a.alive() // a non-fatal error: the call goes on
+	b.alive() // and b heard none of it
+
+	got := s.obs.snapshot()
+	if len(got.reports) != maxCallReports || got.reports[0] != connected {
+		t.Fatalf("reports %v, want %d starting with %+v", got.reports, maxCallReports, connected)
+	}
+	if got.rejected[protocol.CodeRateLimited] != 1 {
+		t.Errorf("rejections %v", got.rejected)
+	}
+}
+
+func TestCallReportBeforeJoinIsRefused(t *testing.T) {
+	s := start(t, nil)
+	c := s.dial(t, nil)
+	c.sendRaw(`{"v":1,"type":"call-report","outcome":"failed","reason":"timeout"}`)
+	c.expectError(protocol.CodeNotJoined)
+	if n := len(s.obs.snapshot().reports); n != 0 {
+		t.Fatalf("%d reports recorded before join", n)
 	}
 }
