@@ -1,10 +1,13 @@
 package httpsec
 
 import (
+	"fmt"
 	"io/fs"
 	"path"
 	"regexp"
+	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/maju-call/maju/web"
 )
@@ -50,12 +53,77 @@ var (
 // TestClientFitsPolicy proves the embedded client needs nothing the Content-Security-Policy forbids: no
 // inline script or style, no event handler attributes, nothing loaded from another origin.
 func TestClientFitsPolicy(t *testing.T) {
-	checked := map[string]int{}
-	err := fs.WalkDir(web.Static(), ".", func(name string, d fs.DirEntry, err error) error {
+	found, checked, err := problems(web.Static())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range found {
+		t.Error(p)
+	}
+	if checked[".html"] < 3 || checked[".js"] == 0 || checked[".css"] == 0 {
+		t.Errorf("checked too few files: %v", checked)
+	}
+}
+
+// TestPolicyRulesCatch proves the rules above find what they claim to, so a clean client means something.
+func TestPolicyRulesCatch(t *testing.T) {
+	bad := fstest.MapFS{
+		"inline.html":  {Data: []byte(`<p title="<script>fine</script>">x</p><script type="module">alert(1)</script>`)},
+		"style.html":   {Data: []byte(`<style>p{}</style>`)},
+		"attr.html":    {Data: []byte(`<p class="a" style="color:red">x</p>`)},
+		"handler.html": {Data: []byte(`<button onclick='go()'>x</button>`)},
+		"cdn.html":     {Data: []byte(`<script src="https://cdn.example/x.js"></script>`)},
+		"font.html":    {Data: []byte(`<link rel="stylesheet" href=//fonts.example/css>`)},
+		"js-url.html":  {Data: []byte(`<a href="javascript:go()">x</a>`)},
+		"icon.svg":     {Data: []byte(`<svg xmlns="http://www.w3.org/2000/svg"><image href="http://x.example/a.png"/></svg>`)},
+		"font.css":     {Data: []byte(`@font-face { src: url("https://fonts.example/f.woff2"); }`)},
+		"import.css":   {Data: []byte(`@import "//fonts.example/f.css";`)},
+		"static.js":    {Data: []byte(`import { x } from 'https://cdn.example/x.js';`)},
+		"dynamic.js":   {Data: []byte(`const m = await import("https://cdn.example/m.js");`)},
+		"eval.js":      {Data: []byte(`eval(code); new Function('return 1');`)},
+		"timer.js":     {Data: []byte("setTimeout(`go()`, 1);")},
+		"setattr.js":   {Data: []byte(`el.setAttribute('style', 'color: red');`)},
+		"inner.js":     {Data: []byte(`el.innerHTML = html;`)},
+		"image.png":    {Data: []byte(`?`)},
+	}
+	found, _, err := problems(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perFile := map[string]int{}
+	for _, p := range found {
+		name, _, _ := strings.Cut(p, ":")
+		perFile[name]++
+	}
+	for name := range bad {
+		want := 1
+		if name == "eval.js" {
+			want = 2
+		}
+		if perFile[name] != want {
+			t.Errorf("%s: %d problems found, want %d (all found: %q)", name, perFile[name], want, found)
+		}
+	}
+	clean := fstest.MapFS{
+		"ok.html": {Data: []byte(`<script type="module" src="/js/a.js"></script><input placeholder="https://…/r/… or id" aria-label="turn on=off">`)},
+		"ok.svg":  {Data: []byte(`<svg xmlns="http://www.w3.org/2000/svg"><rect fill="#000"/></svg>`)},
+		"ok.js":   {Data: []byte("// see https://example.org\nimport { a } from './a.js';\nel.style.height = '1px';")},
+		"ok.css":  {Data: []byte(`.a { background: url("/img/a.svg"); }`)},
+	}
+	if found, _, _ := problems(clean); len(found) != 0 {
+		t.Errorf("false alarms: %q", found)
+	}
+}
+
+// problems lists, one "name: what: match" per finding, what the policy would block in the files of fsys,
+// and counts the files checked by extension. A file with no rules for its kind is itself a problem.
+func problems(fsys fs.FS) (found []string, checked map[string]int, err error) {
+	checked = map[string]int{}
+	err = fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		data, err := fs.ReadFile(web.Static(), name)
+		data, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return err
 		}
@@ -63,41 +131,38 @@ func TestClientFitsPolicy(t *testing.T) {
 		checked[ext]++
 		switch ext {
 		case ".html", ".svg":
-			checkMarkup(t, name, string(data))
+			found = append(found, markupProblems(name, string(data))...)
 		case ".css":
-			check(t, name, string(data), cssRules)
+			found = append(found, match(name, string(data), cssRules)...)
 		case ".js":
-			check(t, name, string(data), jsRules)
+			found = append(found, match(name, string(data), jsRules)...)
 		default:
-			t.Errorf("%s: no rules for %s files; add them to this test", name, ext)
+			found = append(found, name+": no rules for "+ext+" files; add them to this test")
 		}
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if checked[".html"] < 3 || checked[".js"] == 0 || checked[".css"] == 0 {
-		t.Errorf("checked too few files: %v", checked)
-	}
+	return found, checked, err
 }
 
-func checkMarkup(t *testing.T, name, text string) {
-	t.Helper()
+func markupProblems(name, text string) []string {
+	var found []string
 	for _, tg := range tag.FindAllString(text, -1) {
 		bare := quoted.ReplaceAllString(tg, `""`)
 		if script.MatchString(bare) && !src.MatchString(bare) {
-			t.Errorf("%s: inline script (script-src 'self'): %s", name, tg)
+			found = append(found, name+": an inline script (script-src 'self'): "+tg)
 		}
-		check(t, name, bare, tagRules)
-		check(t, name, tg, urlRules)
+		found = append(found, match(name, bare, tagRules)...)
+		found = append(found, match(name, tg, urlRules)...)
 	}
+	return found
 }
 
-func check(t *testing.T, name, text string, rules []rule) {
-	t.Helper()
+func match(name, text string, rules []rule) []string {
+	var found []string
 	for _, r := range rules {
 		for _, m := range r.re.FindAllString(text, -1) {
-			t.Errorf("%s: %s: %q", name, r.what, m)
+			found = append(found, fmt.Sprintf("%s: %s: %q", name, r.what, m))
 		}
 	}
+	return found
 }

@@ -59,8 +59,8 @@ func TestExpectedNamesEveryHeader(t *testing.T) {
 
 func TestCSPWebSocketSources(t *testing.T) {
 	tests := []struct {
-		host    string
-		explict bool
+		host         string
+		wantExplicit bool
 	}{
 		{"call.example.com", true},
 		{"call.example.com:8443", true},
@@ -84,14 +84,14 @@ func TestCSPWebSocketSources(t *testing.T) {
 	for _, tt := range tests {
 		csp := CSP(tt.host)
 		explicit := strings.Contains(csp, "wss://")
-		if explicit != tt.explict {
-			t.Errorf("Host %q: explicit WebSocket sources %v, want %v: %s", tt.host, explicit, tt.explict, csp)
+		if explicit != tt.wantExplicit {
+			t.Errorf("Host %q: explicit WebSocket sources %v, want %v: %s", tt.host, explicit, tt.wantExplicit, csp)
 		}
 		if explicit && !strings.Contains(csp, "connect-src 'self' wss://"+tt.host+" ws://"+tt.host+";") {
 			t.Errorf("Host %q: connect-src malformed: %s", tt.host, csp)
 		}
 		if !strings.HasPrefix(csp, "default-src 'none'; ") || !strings.HasSuffix(csp, "; object-src 'none'") ||
-			strings.Count(csp, ";") != 13 {
+			strings.Count(csp, ";") != 12 {
 			t.Errorf("Host %q: policy has lost its shape: %s", tt.host, csp)
 		}
 	}

@@ -21,11 +21,14 @@ const (
 // private relay IP, or the TURN listener itself, looping the relay into itself). The permission
 // handler sees only IPs, so the guard sits on the relay sockets: UDP datagrams to an own address outside
 // the range are dropped, TCP connections (RFC 6062 Connect) to one are refused.
+//
+// Sitting on every relay socket, the guard also counts the bytes relayed (for metrics).
 type ownPortGuard struct {
 	pionturn.RelayAddressGenerator
 	own     []netip.Addr
 	lo, hi  uint16
 	dropped *atomic.Int64
+	bytes   *relayBytes
 }
 
 func (g *ownPortGuard) allowed(addr net.Addr) bool {
@@ -60,7 +63,11 @@ func (g *ownPortGuard) AllocateConn(c pionturn.AllocateConnConfig) (net.Conn, er
 		g.dropped.Add(1)
 		return nil, fmt.Errorf("turn: relaying to this server's own port %v is not allowed", c.RemoteAddr)
 	}
-	return g.RelayAddressGenerator.AllocateConn(c)
+	conn, err := g.RelayAddressGenerator.AllocateConn(c)
+	if err != nil {
+		return nil, err
+	}
+	return &countedConn{Conn: conn, bytes: g.bytes}, nil
 }
 
 type guardedPacketConn struct {
@@ -74,5 +81,33 @@ func (c *guardedPacketConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 		c.guard.dropped.Add(1)
 		return len(p), nil
 	}
-	return c.PacketConn.WriteTo(p, addr)
+	n, err := c.PacketConn.WriteTo(p, addr)
+	c.guard.bytes.toPeers.Add(int64(n))
+	return n, err
+}
+
+// ReadFrom counts what peers send to the allocation (pion drops it without a permission; it was
+// still relay traffic the host carried).
+func (c *guardedPacketConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	n, addr, err := c.PacketConn.ReadFrom(p)
+	c.guard.bytes.fromPeers.Add(int64(n))
+	return n, addr, err
+}
+
+// countedConn is a TCP relay connection (RFC 6062) that counts its bytes.
+type countedConn struct {
+	net.Conn
+	bytes *relayBytes
+}
+
+func (c *countedConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.bytes.toPeers.Add(int64(n))
+	return n, err
+}
+
+func (c *countedConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.bytes.fromPeers.Add(int64(n))
+	return n, err
 }

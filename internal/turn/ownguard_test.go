@@ -15,7 +15,7 @@ func TestOwnPortGuard(t *testing.T) {
 	g := &ownPortGuard{
 		RelayAddressGenerator: &pionturn.RelayAddressGeneratorStatic{RelayAddress: net.IPv4(127, 0, 0, 1), Address: "127.0.0.1"},
 		own:                   []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("203.0.113.9")},
-		lo:                    1024, hi: 65535, dropped: &dropped,
+		lo:                    1024, hi: 65535, dropped: &dropped, bytes: &relayBytes{},
 	}
 	if err := g.Validate(); err != nil { // as pion's server does; it fills in the default network
 		t.Fatal(err)
@@ -60,5 +60,28 @@ func TestOwnPortGuard(t *testing.T) {
 	if _, err := g.AllocateConn(pionturn.AllocateConnConfig{Network: "tcp4",
 		RemoteAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 22}}); err == nil {
 		t.Fatal("a TCP connection to this host's port 22 was allowed")
+	}
+	if g.bytes.toPeers.Load() != 0 {
+		t.Fatalf("dropped datagrams counted as relayed: %d bytes", g.bytes.toPeers.Load())
+	}
+
+	// Relayed datagrams are counted both ways.
+	g.lo, g.hi = 1024, 65535
+	if _, err := pc.WriteTo([]byte("hello peer"), target.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	_ = target.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, _, err := target.ReadFrom(make([]byte, 64)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := target.WriteTo([]byte("hi"), pc.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	_ = pc.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, _, err := pc.ReadFrom(make([]byte, 64)); err != nil {
+		t.Fatal(err)
+	}
+	if to, from := g.bytes.toPeers.Load(), g.bytes.fromPeers.Load(); to != 10 || from != 2 {
+		t.Fatalf("counted %d bytes to peers and %d from peers, want 10 and 2", to, from)
 	}
 }

@@ -71,6 +71,37 @@ type Server struct {
 	denied atomic.Int64
 	// authFailures counts refused credentials.
 	authFailures atomic.Int64
+	// allocations counts allocations made; quotaRefused those refused by a quota.
+	allocations, quotaRefused atomic.Int64
+	// relayed counts the bytes relay sockets carried to and from peers.
+	relayed relayBytes
+}
+
+// relayBytes counts the bytes relay sockets carried.
+type relayBytes struct{ toPeers, fromPeers atomic.Int64 }
+
+// Stats are a Server's counters, for metrics.
+type Stats struct {
+	Allocations      int   // allocations now
+	AllocationsTotal int64 // allocations made since start
+	AuthFailures     int64 // requests refused for a bad or expired credential
+	PeersRefused     int64 // peer addresses refused (private, loopback, own non-relay ports...)
+	QuotaRefused     int64 // allocations refused by a quota (486)
+	BytesToPeers     int64 // bytes relayed from clients to peers
+	BytesFromPeers   int64 // bytes relayed from peers to clients
+}
+
+// Stats returns the server's counters.
+func (s *Server) Stats() Stats {
+	return Stats{
+		Allocations:      s.AllocationCount(),
+		AllocationsTotal: s.allocations.Load(),
+		AuthFailures:     s.authFailures.Load(),
+		PeersRefused:     s.denied.Load(),
+		QuotaRefused:     s.quotaRefused.Load(),
+		BytesToPeers:     s.relayed.toPeers.Load(),
+		BytesFromPeers:   s.relayed.fromPeers.Load(),
+	}
 }
 
 // NewServer starts a TURN server on the given sockets, which the caller
@@ -191,7 +222,7 @@ func ownAddrs(addrs ...netip.Addr) []netip.Addr {
 }
 
 func (s *Server) relayGenerator() pionturn.RelayAddressGenerator {
-	guard := &ownPortGuard{own: s.filter.own, lo: s.cfg.MinPort, hi: s.cfg.MaxPort, dropped: &s.denied}
+	guard := &ownPortGuard{own: s.filter.own, lo: s.cfg.MinPort, hi: s.cfg.MaxPort, dropped: &s.denied, bytes: &s.relayed}
 	if s.cfg.MinPort == 0 {
 		guard.lo, guard.hi = defaultGuardMin, defaultGuardMax
 		guard.RelayAddressGenerator = &pionturn.RelayAddressGeneratorStatic{
@@ -257,10 +288,12 @@ func (s *Server) quota(userID, _ string, src net.Addr) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.cfg.MaxAllocations > 0 && s.total >= s.cfg.MaxAllocations {
+		s.quotaRefused.Add(1)
 		s.log.Info("turn: total allocation quota reached", "src", addrString(src))
 		return false
 	}
 	if s.cfg.MaxAllocationsPerUser > 0 && s.perUser[userID] >= s.cfg.MaxAllocationsPerUser {
+		s.quotaRefused.Add(1)
 		s.log.Info("turn: user allocation quota reached", "user", userID, "src", addrString(src))
 		return false
 	}
@@ -272,6 +305,7 @@ func (s *Server) allocationCreated(_, _ net.Addr, _, userID, _ string, _ net.Add
 	defer s.mu.Unlock()
 	s.perUser[userID]++
 	s.total++
+	s.allocations.Add(1)
 }
 
 func (s *Server) allocationDeleted(_, _ net.Addr, _, userID, _ string) {

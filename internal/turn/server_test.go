@@ -137,8 +137,8 @@ func TestServerAuth(t *testing.T) {
 			}
 		})
 	}
-	if s.authFailures.Load() == 0 {
-		t.Fatal("AuthHandler never refused a credential")
+	if st := s.Stats(); st.AuthFailures == 0 || st.Allocations != 1 || st.AllocationsTotal != 1 {
+		t.Fatalf("Stats() = %+v, want auth failures, one allocation now and one in total", st)
 	}
 }
 
@@ -386,6 +386,9 @@ func TestServerQuotas(t *testing.T) {
 	}
 	if n := s.AllocationCount(); n != 2 {
 		t.Fatalf("AllocationCount = %d", n)
+	}
+	if n := s.Stats().QuotaRefused; n != 2 {
+		t.Fatalf("Stats().QuotaRefused = %d, want 2", n)
 	}
 	// Closing alice's relay deallocates it and releases both quotas.
 	if err := alice.Close(); err != nil {
