@@ -51,7 +51,7 @@ var localHosts = []string{"localhost", "127.0.0.1", "::1"}
 // now is the current time; new certificates are valid from an hour before
 // it for 90 days.
 func Certificate(dir string, hosts []string, now time.Time) (tls.Certificate, error) {
-	names, ips, err := altNames(append(slices.Clone(localHosts), hosts...))
+	names, ips, err := altNames(append(slices.Clone(hosts), localHosts...))
 	if err != nil {
 		return tls.Certificate{}, err
 	}

@@ -28,9 +28,6 @@ type Options struct {
 	ANSI bool
 }
 
-// Half-block glyphs by which halves of a cell are inked: [top][bottom].
-var glyphs = [2][2]string{{" ", "▄"}, {"▀", "█"}}
-
 const (
 	blackOnWhite = "\x1b[30;47m"
 	reset        = "\x1b[0m"
@@ -59,7 +56,7 @@ func Write(w io.Writer, text string, opts Options) error {
 			b.WriteString(blackOnWhite)
 		}
 		for x := range m[y] {
-			b.WriteString(glyphs[b2i(ink(y, x))][b2i(ink(y+1, x))])
+			b.WriteString(glyph(ink(y, x), ink(y+1, x)))
 		}
 		if opts.ANSI {
 			b.WriteString(reset)
@@ -88,9 +85,16 @@ func Modules(text string) ([][]bool, error) {
 	return m, nil
 }
 
-func b2i(b bool) int {
-	if b {
-		return 1
+// glyph draws one text cell holding two stacked modules, given which of
+// them are inked.
+func glyph(top, bottom bool) string {
+	switch {
+	case top && bottom:
+		return "█"
+	case top:
+		return "▀"
+	case bottom:
+		return "▄"
 	}
-	return 0
+	return " "
 }

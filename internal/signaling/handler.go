@@ -110,6 +110,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Shutdown tells every client the server is stopping and waits for their connections to end.
 func (h *Handler) Shutdown(ctx context.Context) error { return h.hub.shutdown(ctx) }
 
+// Accepting reports whether the handler takes new connections: true until Shutdown begins.
+func (h *Handler) Accepting() bool { return !h.hub.isStopping() }
+
 // Connections returns the number of open signaling connections.
 func (h *Handler) Connections() int { return h.hub.count() }
 

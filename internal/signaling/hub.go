@@ -61,6 +61,13 @@ func (h *hub) release(c *conn) {
 	}
 }
 
+// isStopping reports whether shutdown has begun.
+func (h *hub) isStopping() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.stopping
+}
+
 // count returns the number of live connections.
 func (h *hub) count() int {
 	h.mu.Lock()

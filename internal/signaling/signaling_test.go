@@ -467,6 +467,9 @@ func TestMaxConnections(t *testing.T) {
 func TestShutdownTellsClients(t *testing.T) {
 	s := start(t, nil)
 	a, b, _ := s.pair(t)
+	if !s.h.Accepting() {
+		t.Fatal("not accepting before shutdown")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), readTimeout)
 	defer cancel()
 	done := make(chan error, 1)
@@ -491,6 +494,9 @@ func TestShutdownTellsClients(t *testing.T) {
 	}
 	if s.h.Connections() != 0 {
 		t.Fatal("connections left after shutdown")
+	}
+	if s.h.Accepting() {
+		t.Fatal("still accepting after shutdown")
 	}
 }
 

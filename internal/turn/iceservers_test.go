@@ -2,6 +2,7 @@ package turn
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -179,6 +180,34 @@ func TestStartListensWhereConfigured(t *testing.T) {
 	expectEcho(t, relay, startEcho(t), "through a relay made by Start")
 }
 
+// The readiness check gets a STUN answer from every listener while the server runs, and none once it
+// is closed.
+func TestCheckAsksEveryListener(t *testing.T) {
+	cfg := config.Default().TURN
+	cfg.UDPAddr, cfg.TCPAddr, cfg.PublicIP = "127.0.0.1:0", ":0", "127.0.0.1"
+	s, err := Start(cfg, testSecret, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.listeners) != 2 {
+		t.Fatalf("listeners %v", s.listeners)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Check(ctx); err != nil {
+		t.Fatalf("Check on a running server: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	err = s.Check(ctx)
+	if err == nil || !strings.Contains(err.Error(), "udp listener") || !strings.Contains(err.Error(), "tcp listener") {
+		t.Fatalf("Check on a closed server: %v, want both listeners named", err)
+	}
+}
+
 func TestListenUDPSharesOnePort(t *testing.T) {
 	conns, err := listenUDP("127.0.0.1:0", 3)
 	if err != nil {
@@ -230,6 +259,11 @@ func TestStartServesTLS(t *testing.T) {
 	eps := s.Endpoints()
 	if len(eps) != 1 || eps[0].Scheme != "turns" || eps[0].Transport != "tcp" {
 		t.Fatalf("Endpoints() = %+v, want one turns/tcp", eps)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Check(ctx); err != nil {
+		t.Fatalf("Check over TLS: %v", err)
 	}
 	servers, _ := (&ICEServers{Secret: testSecret, TTL: time.Minute, Embedded: eps}).For("localhost:8080", "")
 	cred := servers[0]

@@ -62,6 +62,7 @@ type Server struct {
 	srv    *pionturn.Server
 
 	endpoints []Endpoint // set by Start
+	listeners []listener // set by Start, for Check
 
 	mu      sync.Mutex
 	perUser map[string]int

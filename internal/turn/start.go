@@ -49,6 +49,7 @@ func Start(cfg config.TURN, secret []byte, log *slog.Logger) (_ *Server, err err
 	var udp []net.PacketConn
 	var tcp []net.Listener
 	var endpoints []Endpoint
+	var listeners []listener
 	defer func() {
 		if err != nil { // NewServer closes what it was given; this covers failures before it
 			for _, c := range udp {
@@ -65,6 +66,7 @@ func Start(cfg config.TURN, secret []byte, log *slog.Logger) (_ *Server, err err
 			return nil, fmt.Errorf("-turn-udp: %w", err)
 		}
 		endpoints = append(endpoints, Endpoint{"turn", "udp", udp[0].LocalAddr().(*net.UDPAddr).Port})
+		listeners = append(listeners, listener{"udp", udp[0].LocalAddr()})
 	}
 	if cfg.TCPAddr != "" {
 		l, err := net.Listen("tcp", cfg.TCPAddr)
@@ -73,6 +75,7 @@ func Start(cfg config.TURN, secret []byte, log *slog.Logger) (_ *Server, err err
 		}
 		tcp = append(tcp, l)
 		endpoints = append(endpoints, Endpoint{"turn", "tcp", l.Addr().(*net.TCPAddr).Port})
+		listeners = append(listeners, listener{"tcp", l.Addr()})
 	}
 	if cfg.TLSAddr != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
@@ -85,6 +88,7 @@ func Start(cfg config.TURN, secret []byte, log *slog.Logger) (_ *Server, err err
 		}
 		tcp = append(tcp, l)
 		endpoints = append(endpoints, Endpoint{"turns", "tcp", l.Addr().(*net.TCPAddr).Port})
+		listeners = append(listeners, listener{"tls", l.Addr()})
 	}
 	sc, err := serverConfig(cfg, secret, log)
 	if err != nil {
@@ -95,7 +99,7 @@ func Start(cfg config.TURN, secret []byte, log *slog.Logger) (_ *Server, err err
 	if err != nil {
 		return nil, err
 	}
-	srv.endpoints = endpoints
+	srv.endpoints, srv.listeners = endpoints, listeners
 	log.Info("TURN relay listening", "udp", cfg.UDPAddr, "tcp", cfg.TCPAddr, "tls", cfg.TLSAddr,
 		"public_ip", sc.PublicIP, "relay_ports", cfg.RelayPorts)
 	return srv, nil
