@@ -9,16 +9,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"syscall"
-	"time"
 
+	"github.com/maju-call/maju/internal/app"
 	"github.com/maju-call/maju/internal/config"
-	"github.com/maju-call/maju/internal/node"
 	"github.com/maju-call/maju/internal/version"
 )
 
@@ -59,51 +56,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	log := newLogger(cfg, stderr)
-	ln, err := net.Listen("tcp", cfg.Addr)
+	a, err := app.Start(cfg, log)
 	if err != nil {
-		return fmt.Errorf("-addr: %w", err)
-	}
-	n, err := node.Start(cfg, log)
-	if err != nil {
-		_ = ln.Close()
 		return err
 	}
-	httpServer := &http.Server{
-		Handler:           n.Handler(),
-		ReadHeaderTimeout: 10 * time.Second, // the WebSocket handshake deadline too
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	if err := a.WriteBanner(stdout, isTerminal(stdout) && getenv("NO_COLOR") == ""); err != nil {
+		log.Warn("writing the banner", "err", err)
 	}
-	fmt.Fprintf(stdout, "maju listening on %s\n", publicURL(ln.Addr()))
-
-	served := make(chan error, 1)
-	go func() { served <- httpServer.Serve(ln) }()
-	select {
-	case err := <-served:
-		return errors.Join(err, n.Close())
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
-	defer cancel()
-	// Hijacked WebSockets are not http.Server's: the node's shutdown tells their clients and waits.
-	errs := make(chan error, 1)
-	go func() { errs <- n.Shutdown(shutdownCtx) }()
-	httpErr := httpServer.Shutdown(shutdownCtx)
-	return errors.Join(httpErr, <-errs)
+	return a.Run(ctx)
 }
 
-// publicURL is the address to print for people: a wildcard host becomes localhost.
-func publicURL(addr net.Addr) string {
-	host, port, err := net.SplitHostPort(addr.String())
-	if err != nil {
-		return "http://" + addr.String()
+// isTerminal reports whether w is a character device (a terminal), where colours help.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
 	}
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		host = "localhost"
-	}
-	return "http://" + net.JoinHostPort(host, port)
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

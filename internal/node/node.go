@@ -12,15 +12,18 @@ import (
 	"time"
 
 	"github.com/maju-call/maju/internal/config"
+	"github.com/maju-call/maju/internal/metrics"
 	"github.com/maju-call/maju/internal/server"
 	"github.com/maju-call/maju/internal/turn"
+	"github.com/maju-call/maju/internal/version"
 )
 
-// Node is a running maju node. Its HTTP handler is served by the caller.
+// Node is a running maju node. Its HTTP handlers are served by the caller.
 type Node struct {
-	log  *slog.Logger
-	srv  *server.Server
-	turn *turn.Server // nil when the embedded relay is disabled
+	log     *slog.Logger
+	srv     *server.Server
+	turn    *turn.Server // nil when the embedded relay is disabled
+	metrics *metrics.Metrics
 }
 
 // Start opens the TURN listeners of cfg (when enabled) and builds the HTTP side. cfg must be valid.
@@ -34,7 +37,7 @@ func Start(cfg config.Config, log *slog.Logger) (*Node, error) {
 		return nil, errors.New("-ice-servers lists TURN servers, which need the shared secret: set -turn-secret " +
 			"or -turn-secret-file to their static-auth-secret")
 	}
-	n := &Node{log: log}
+	n := &Node{log: log, metrics: metrics.New(version.Get())}
 	ice := &turn.ICEServers{
 		Secret: secret, TTL: cfg.TURN.CredentialTTL, Host: cfg.TURN.Host, External: cfg.ExternalICE,
 		Log: log.With("component", "turn"),
@@ -48,9 +51,19 @@ func Start(cfg config.Config, log *slog.Logger) (*Node, error) {
 			return nil, err
 		}
 		ice.Embedded = n.turn.Endpoints()
+		n.metrics.WatchTURN(n.turn)
 	}
-	n.srv = server.New(cfg, log, server.WithICE(ice))
+	n.srv = server.New(cfg, log, server.WithICE(ice), server.WithObserver(n.metrics), server.WithReadiness(n.ready))
+	n.metrics.WatchSignaling(n.srv.Signaling())
 	return n, nil
+}
+
+// ready is the node's part of /readyz beyond signaling: the embedded relay answers on every listener.
+func (n *Node) ready(ctx context.Context) error {
+	if n.turn == nil {
+		return nil
+	}
+	return n.turn.Check(ctx)
 }
 
 // hasTURN reports whether urls name a TURN server (which needs credentials).
@@ -65,6 +78,14 @@ func hasTURN(urls []string) bool {
 
 // Handler returns the node's HTTP handler.
 func (n *Node) Handler() http.Handler { return n.srv.Handler() }
+
+// MetricsHandler serves /metrics, /healthz and /readyz, for the separate metrics listener.
+func (n *Node) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", n.metrics.Handler())
+	n.srv.HandleHealth(mux)
+	return mux
+}
 
 // Server returns the HTTP side, for its counters.
 func (n *Node) Server() *server.Server { return n.srv }

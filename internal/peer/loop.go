@@ -25,6 +25,9 @@ type session struct {
 	state     webrtc.PeerConnectionState // the last state reported as an event
 	dcOpen    bool
 	announced bool // EventConnected was emitted
+
+	started  time.Time // when both people were in the room, for the call-report's setup time
+	reported bool      // the call-report of this attempt was sent
 }
 
 // pcEventType names what a pion callback reported.
@@ -152,7 +155,8 @@ func (p *Peer) newSession(polite bool) (*session, error) {
 		return nil, fmt.Errorf("peer: new peer connection: %w", err)
 	}
 	p.gen++
-	s := &session{gen: p.gen, pc: pc, gate: newGate(), polite: polite, state: webrtc.PeerConnectionStateNew}
+	s := &session{gen: p.gen, pc: pc, gate: newGate(), polite: polite, state: webrtc.PeerConnectionStateNew,
+		started: time.Now()}
 	fail := func(err error) (*session, error) {
 		s.gate.shut()
 		_ = pc.GracefulClose()
@@ -304,6 +308,11 @@ func (p *Peer) handlePC(ev pcEvent) {
 		}
 		s.state = state
 		p.emit(Event{Type: EventConnectionState, State: state})
+		if state == webrtc.PeerConnectionStateConnected {
+			p.reportConnected(s)
+		} else if state == webrtc.PeerConnectionStateFailed {
+			p.report(s, protocol.CallReport{Outcome: protocol.OutcomeFailed, Reason: protocol.FailureICE})
+		}
 		p.updateConnected()
 	case pcChatOpen:
 		s.dcOpen = true
@@ -312,6 +321,32 @@ func (p *Peer) handlePC(ev pcEvent) {
 		s.dcOpen = false
 		p.updateConnected()
 	}
+}
+
+// reportConnected sends the call-report of a connection that reached connected, with its path.
+func (p *Peer) reportConnected(s *session) {
+	path, err := sessionPath(s)
+	if err != nil || s.reported {
+		return // no selected pair yet is rare at connected; the attempt then goes unreported
+	}
+	r := protocol.CallReport{Outcome: protocol.OutcomeConnected, Path: protocol.PathDirect,
+		SetupMs: min(int(time.Since(s.started).Milliseconds()), protocol.MaxSetupMs)}
+	if path.Relayed {
+		r.Path = protocol.PathRelayed
+		if path.LocalType == webrtc.ICECandidateTypeRelay.String() {
+			r.Transport = path.Protocol
+		}
+	}
+	p.report(s, r)
+}
+
+// report sends the first call-report of an attempt (docs/protocol.md: one per attempt).
+func (p *Peer) report(s *session, r protocol.CallReport) {
+	if s.reported {
+		return
+	}
+	s.reported = true
+	p.sendSignal(protocol.Message{Type: protocol.TypeCallReport, Report: r})
 }
 
 func (p *Peer) updateConnected() {

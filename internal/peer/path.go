@@ -49,26 +49,33 @@ func (p Path) String() string {
 func (p *Peer) Path(ctx context.Context) (Path, error) {
 	var path Path
 	err := p.do(ctx, func() error {
-		s := p.cur
-		if s == nil || s.pc.ConnectionState() != webrtc.PeerConnectionStateConnected {
-			return ErrNotConnected
-		}
-		sctp := s.pc.SCTP()
-		if sctp == nil || sctp.Transport() == nil || sctp.Transport().ICETransport() == nil {
-			return ErrNotConnected
-		}
-		pair, ok := sctp.Transport().ICETransport().GetSelectedCandidatePairStats()
-		if !ok {
+		if p.cur == nil {
 			return ErrNotConnected
 		}
 		var err error
-		path, err = selectedPath(pair, s.pc.GetStats())
+		path, err = sessionPath(p.cur)
 		return err
 	})
 	if err != nil {
 		return Path{}, err
 	}
 	return path, nil
+}
+
+// sessionPath is the path of s's connection; only the owner loop calls it.
+func sessionPath(s *session) (Path, error) {
+	if s.pc.ConnectionState() != webrtc.PeerConnectionStateConnected {
+		return Path{}, ErrNotConnected
+	}
+	sctp := s.pc.SCTP()
+	if sctp == nil || sctp.Transport() == nil || sctp.Transport().ICETransport() == nil {
+		return Path{}, ErrNotConnected
+	}
+	pair, ok := sctp.Transport().ICETransport().GetSelectedCandidatePairStats()
+	if !ok {
+		return Path{}, ErrNotConnected
+	}
+	return selectedPath(pair, s.pc.GetStats())
 }
 
 // selectedPath describes the selected candidate pair from its stats and its two candidates' stats,

@@ -21,6 +21,7 @@ package peer
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,6 +45,8 @@ type Options struct {
 	URL string
 	// Room is the room id, as protocol.NewRoomID makes it.
 	Room string
+	// TLSConfig is used for wss:// URLs; nil means the system's roots (tests pass a LAN certificate).
+	TLSConfig *tls.Config
 	// Header is sent with the WebSocket handshake, for example an Origin. maju accepts clients that send
 	// no Origin, so it is usually empty.
 	Header http.Header
@@ -202,7 +205,7 @@ func dialAndJoin(ctx context.Context, opts Options) (*wsConn, protocol.Message, 
 	if rest, ok := strings.CutPrefix(url, "http"); ok { // http://… → ws://…, https://… → wss://…
 		url = "ws" + rest
 	}
-	dialer := websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: handshakeTimeout}
+	dialer := websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: handshakeTimeout, TLSClientConfig: opts.TLSConfig}
 	conn, resp, err := dialer.DialContext(ctx, url, opts.Header)
 	if err != nil {
 		if errors.Is(err, websocket.ErrBadHandshake) && resp != nil {

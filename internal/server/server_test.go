@@ -1,14 +1,18 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/maju-call/maju/internal/config"
+	"github.com/maju-call/maju/internal/httpsec"
 	"github.com/maju-call/maju/internal/protocol"
 )
 
@@ -85,5 +89,118 @@ func TestWebSocketEndpointNeedsUpgrade(t *testing.T) {
 	resp, _ := get(t, http.DefaultClient, srv.URL+"/ws")
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("plain GET /ws: %d", resp.StatusCode)
+	}
+}
+
+// Every kind of response carries the security headers: pages, modules, styles, redirects, 404s, health
+// checks and refused WebSocket handshakes.
+func TestSecurityHeadersOnEveryResponse(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*config.Config)
+		hsts bool
+	}{
+		{"plain HTTP", func(*config.Config) {}, false},
+		{"certificate files", func(c *config.Config) { c.HTTPS.CertFile, c.HTTPS.KeyFile = "c", "k" }, true},
+		{"LAN (self-signed)", func(c *config.Config) { c.HTTPS.LAN = true }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := config.Default()
+			tc.edit(&cfg)
+			srv := httptest.NewServer(New(cfg, slog.New(slog.DiscardHandler)).Handler())
+			defer srv.Close()
+			noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			host := strings.TrimPrefix(srv.URL, "http://")
+			want := httpsec.Expected(host, tc.hsts)
+			for _, req := range []struct {
+				path, origin string
+				status       int
+			}{
+				{"/", "", 200}, {"/js/main.js", "", 200}, {"/css/maju.css", "", 200}, {"/favicon.svg", "", 200},
+				{"/new", "", 303}, {"/r/nope", "", 404}, {"/missing.js", "", 404},
+				{"/healthz", "", 200}, {"/readyz", "", 200},
+				{"/ws", "", 400}, {"/ws", "https://evil.example", 403},
+			} {
+				r, _ := http.NewRequest("GET", srv.URL+req.path, nil)
+				if req.origin != "" {
+					r.Header.Set("Origin", req.origin)
+				}
+				resp, err := noFollow.Do(r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != req.status {
+					t.Errorf("%s: status %d, want %d", req.path, resp.StatusCode, req.status)
+				}
+				for name := range want {
+					if got := resp.Header.Get(name); got != want.Get(name) {
+						t.Errorf("%s (%d): %s = %q, want %q", req.path, resp.StatusCode, name, got, want.Get(name))
+					}
+				}
+				if !tc.hsts && resp.Header.Get("Strict-Transport-Security") != "" {
+					t.Errorf("%s: HSTS sent without a real certificate", req.path)
+				}
+			}
+		})
+	}
+}
+
+// An upgrade reaches clients: pages and modules are revalidated with their ETag, and compressed.
+func TestAssetsAreRevalidatedAndCompressed(t *testing.T) {
+	srv := newTestServer(t)
+	for _, path := range []string{"/", "/js/main.js"} {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		etag := resp.Header.Get("ETag")
+		if resp.Header.Get("Content-Encoding") != "gzip" || etag == "" || resp.Header.Get("Cache-Control") != "no-cache" {
+			t.Fatalf("%s: encoding %q, etag %q, cache %q", path, resp.Header.Get("Content-Encoding"), etag,
+				resp.Header.Get("Cache-Control"))
+		}
+		req.Header.Set("If-None-Match", etag)
+		resp, err = http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotModified {
+			t.Fatalf("%s with its ETag: %d, want 304", path, resp.StatusCode)
+		}
+	}
+	resp, _ := get(t, http.DefaultClient, srv.URL+"/r/"+strings.Repeat("A", protocol.RoomIDLength))
+	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+		t.Fatalf("room page Cache-Control %q, want no-store (room links are capabilities)", cc)
+	}
+}
+
+func TestReadiness(t *testing.T) {
+	var failing error
+	s := New(config.Default(), slog.New(slog.DiscardHandler),
+		WithReadiness(func(context.Context) error { return failing }))
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	if resp, body := get(t, http.DefaultClient, srv.URL+"/readyz"); resp.StatusCode != 200 || body != "ready\n" {
+		t.Fatalf("ready: %d %q", resp.StatusCode, body)
+	}
+	failing = errors.New("TURN udp listener 127.0.0.1:3478: i/o timeout")
+	if resp, body := get(t, http.DefaultClient, srv.URL+"/readyz"); resp.StatusCode != 503 || !strings.Contains(body, "TURN udp") {
+		t.Fatalf("failing check: %d %q", resp.StatusCode, body)
+	}
+	failing = nil
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := get(t, http.DefaultClient, srv.URL+"/readyz"); resp.StatusCode != 503 || !strings.Contains(body, "shutting down") {
+		t.Fatalf("shutting down: %d %q", resp.StatusCode, body)
+	}
+	if resp, _ := get(t, http.DefaultClient, srv.URL+"/healthz"); resp.StatusCode != 200 {
+		t.Fatalf("healthz while shutting down: %d (the process is still alive)", resp.StatusCode)
 	}
 }

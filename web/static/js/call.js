@@ -18,6 +18,7 @@ import { getLocalMedia } from './media.js';
 import { decodeChat, encodeChat, validChatText, MAX_CHAT_TEXT } from './chat.js';
 import { IceServers, offersRelay } from './iceservers.js';
 import { PeerWatch } from './peerwatch.js';
+import { CallReport } from './callreport.js';
 
 /**
  * The call states.
@@ -152,6 +153,8 @@ export class Call extends EventTarget {
   #connectTimer;
   /** Candidates and network path of the current peer connection. @type {PeerWatch | null} */
   #watch = null;
+  /** @type {CallReport | null} what the server hears about the current attempt */
+  #report = null;
   /** @type {Set<string>} */
   #seenIds = new Set();
 
@@ -488,11 +491,15 @@ export class Call extends EventTarget {
 
     const pc = this.#createPeerConnection(this.#peerConfig());
     this.#pc = pc;
+    const report = new CallReport({ send: (payload) => this.#signaling.sendMessage('call-report', payload) });
+    this.#report = report;
     const watch = new PeerWatch({
       pc,
       pathInterval: this.#pathInterval,
       onPath: (path) => {
-        if (this.#watch === watch) this.#emit('path', { path });
+        if (this.#watch !== watch) return;
+        report.path(path);
+        this.#emit('path', { path });
       },
     });
     this.#watch = watch;
@@ -521,7 +528,9 @@ export class Call extends EventTarget {
     const hopeless = this.#relayOnly && !offersRelay(pc.getConfiguration().iceServers ?? []);
     clearTimeout(this.#connectTimer);
     this.#connectTimer = setTimeout(() => {
-      if (this.#pc === pc && pc.connectionState !== 'connected') this.#emitState('failed', 'timeout', '', watch.diagnose());
+      if (this.#pc !== pc || pc.connectionState === 'connected') return;
+      report.failed('timeout');
+      this.#emitState('failed', 'timeout', '', watch.diagnose());
     }, hopeless ? 0 : this.#connectTimeout);
   }
 
@@ -599,6 +608,7 @@ export class Call extends EventTarget {
     switch (pc.connectionState) {
       case 'connected':
         clearTimeout(this.#connectTimer);
+        this.#report?.connected();
         this.#emitState('connected');
         this.#watch?.connected();
         break;
@@ -614,6 +624,7 @@ export class Call extends EventTarget {
           this.#stopMedia();
           this.#emitState('ended', 'server-lost');
         } else {
+          this.#report?.failed('ice-failed');
           this.#emitState('failed', 'ice-failed', '', this.#watch?.diagnose());
         }
         break;
@@ -626,6 +637,7 @@ export class Call extends EventTarget {
     if (!pc) return;
     this.#watch?.stop();
     this.#watch = null;
+    this.#report = null;
     this.#pc = null;
     this.#attachPending = false;
     this.#negotiation?.stop();
