@@ -37,7 +37,9 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"github.com/maju-call/maju/internal/app"
 	"github.com/maju-call/maju/internal/config"
+	"github.com/maju-call/maju/internal/lan"
 	"github.com/maju-call/maju/internal/node"
 	"github.com/maju-call/maju/internal/node/nodetest"
 	"github.com/maju-call/maju/internal/server"
@@ -139,7 +141,8 @@ type env struct {
 	browser context.Context // the browser's root context; people are browser contexts inside it
 	log     *testLog
 	people  []*person
-	node    *node.Node // the whole node, with the embedded TURN relay; nil without withNode
+	node    *node.Node // the whole node, with the embedded TURN relay; nil without withNode or withApp
+	app     *app.App   // the whole process (listeners, TLS, metrics); nil without withApp
 }
 
 // envOption changes how newEnv starts maju.
@@ -147,6 +150,7 @@ type envOption func(*envSettings)
 
 type envSettings struct {
 	node  bool
+	app   bool
 	tweak func(*config.Config)
 }
 
@@ -155,6 +159,16 @@ type envSettings struct {
 func withNode(tweak func(*config.Config)) envOption {
 	return func(s *envSettings) {
 		s.node = true
+		s.tweak = tweak
+	}
+}
+
+// withApp runs maju the way the binary does (internal/app: listeners, TLS, metrics) with a test node's
+// configuration on loopback, changed by tweak. With -lan the browser is told to accept that one
+// self-signed certificate (--ignore-certificate-errors-spki-list), as a person taps through the warning.
+func withApp(tweak func(*config.Config)) envOption {
+	return func(s *envSettings) {
+		s.app = true
 		s.tweak = tweak
 	}
 }
@@ -179,8 +193,17 @@ func newEnv(t *testing.T, options ...envOption) *env {
 		handler  http.Handler
 		shutdown func(context.Context) error
 		n        *node.Node
+		baseURL  string
+		extra    []chromedp.ExecAllocatorOption
+		a        *app.App
 	)
-	if settings.node {
+	if settings.app {
+		a = startApp(t, settings.tweak, logger)
+		n, baseURL, shutdown = a.Node(), strings.TrimSuffix(a.URL(), "/"), func(context.Context) error { return nil }
+		if cert := a.LANCertificate(); cert != nil {
+			extra = append(extra, chromedp.Flag("ignore-certificate-errors-spki-list", lan.SPKIHash(cert)))
+		}
+	} else if settings.node {
 		cfg := nodetest.Config()
 		if settings.tweak != nil {
 			settings.tweak(&cfg)
@@ -197,7 +220,11 @@ func newEnv(t *testing.T, options ...envOption) *env {
 		srv := server.New(config.Default(), logger)
 		handler, shutdown = srv.Handler(), srv.Shutdown
 	}
-	ts := httptest.NewServer(handler)
+	if baseURL == "" {
+		ts := httptest.NewServer(handler)
+		baseURL = ts.URL
+		t.Cleanup(ts.Close) // after the shutdown below (cleanups run last-registered first)
+	}
 
 	profile, err := os.MkdirTemp(runDir, "profile-")
 	if err != nil {
@@ -229,6 +256,7 @@ func newEnv(t *testing.T, options ...envOption) *env {
 		chromedp.Flag("password-store", "basic"),
 		chromedp.WindowSize(1280, 800),
 	}
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	browser, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithErrorf(log.Logf))
 
@@ -241,7 +269,6 @@ func newEnv(t *testing.T, options ...envOption) *env {
 		if err := shutdown(ctx); err != nil {
 			t.Errorf("server shutdown: %v", err)
 		}
-		ts.Close()
 		log.close()
 		_ = os.RemoveAll(profile) // best effort; TestMain removes runDir anyway
 	})
@@ -251,7 +278,38 @@ func newEnv(t *testing.T, options ...envOption) *env {
 		t.Fatalf("start chromium: %v", err)
 	}
 	t.Logf("chromium started in %v", time.Since(start))
-	return &env{t: t, url: ts.URL, browser: browser, log: log, node: n}
+	return &env{t: t, url: baseURL, browser: browser, log: log, node: n, app: a}
+}
+
+// startApp starts and runs an App until the test ends.
+func startApp(t *testing.T, tweak func(*config.Config), logger *slog.Logger) *app.App {
+	cfg := nodetest.Config()
+	cfg.Addr = "127.0.0.1:0"
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("app config: %v", err)
+	}
+	a, err := app.Start(cfg, logger)
+	if err != nil {
+		t.Fatalf("start app: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("app: %v", err)
+			}
+		case <-time.After(waitTimeout):
+			t.Error("app did not stop")
+		}
+	})
+	return a
 }
 
 // person is one tab in its own browser context: a separate profile, like another person's browser.
@@ -426,6 +484,11 @@ func startCall(e *env, a, b *person) string {
 	b.open(link)
 	a.waitConnected()
 	b.waitConnected()
+	for _, p := range []*person{a, b} {
+		if v := eval[[]string](p, `window.__e2e.cspViolations`); len(v) > 0 {
+			e.t.Errorf("%s: the page broke its Content-Security-Policy: %v", p.name, v)
+		}
+	}
 	return link
 }
 

@@ -8,6 +8,8 @@
 
   const probe = {
     alerts: [],
+    /** Content-Security-Policy violations of the page: "directive blocked-uri" each. */
+    cspViolations: [],
 
     /** Trimmed textContent of the first match, or null. */
     text(sel) {
@@ -90,6 +92,9 @@
   };
 
   Object.defineProperty(window, '__e2e', { value: probe });
+  document.addEventListener('securitypolicyviolation', (e) => {
+    probe.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`);
+  });
   window.alert = (m) => {
     probe.alerts.push(String(m));
   };
