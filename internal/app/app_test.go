@@ -34,9 +34,16 @@ func logger(t *testing.T) *slog.Logger {
 
 // run starts an App for cfg (nodetest's loopback TURN settings with edit applied), runs it until the
 // test ends, and checks Run returns cleanly.
-func run(t *testing.T, edit func(*config.Config)) *App {
+func run(t *testing.T, edit func(*config.Config)) *App { return runIgnoring(t, nil, edit) }
+
+// runIgnoring is run with one goroutine allowed to outlive the test (nil: none).
+func runIgnoring(t *testing.T, leak goleak.Option, edit func(*config.Config)) *App {
 	t.Helper()
-	t.Cleanup(func() { goleak.VerifyNone(t) }) // registered first, so it runs last
+	var opts []goleak.Option
+	if leak != nil {
+		opts = append(opts, leak)
+	}
+	t.Cleanup(func() { goleak.VerifyNone(t, opts...) }) // registered first, so it runs last
 	cfg := nodetest.Config()
 	cfg.Addr = "127.0.0.1:0"
 	edit(&cfg)

@@ -32,6 +32,9 @@ type certSource struct {
 	lanAddrs []netip.Addr
 }
 
+// acmeHTTPClient talks to the ACME CA; nil means http.DefaultClient. Tests point it at a local CA.
+var acmeHTTPClient *http.Client
+
 // newCertSource sets up the certificate of cfg, or returns nil for plain HTTP.
 func newCertSource(cfg config.HTTPS, log *slog.Logger) (*certSource, error) {
 	switch {
@@ -65,7 +68,7 @@ func acmeSource(cfg config.HTTPS) (*certSource, error) {
 		Cache:      autocert.DirCache(filepath.Join(dir, "acme")),
 		HostPolicy: autocert.HostWhitelist(cfg.Domains...),
 		Email:      cfg.ACMEEmail,
-		Client:     &acme.Client{DirectoryURL: cfg.ACMEDirectory},
+		Client:     &acme.Client{DirectoryURL: cfg.ACMEDirectory, HTTPClient: acmeHTTPClient},
 	}
 	t := m.TLSConfig() // answers tls-alpn-01 challenges too, so :443 alone can get a certificate
 	t.MinVersion = tls.VersionTLS12
