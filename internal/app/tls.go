@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,7 +46,7 @@ func newCertSource(cfg config.HTTPS, log *slog.Logger) (*certSource, error) {
 		}
 		return &certSource{tls: baseTLS(files.get)}, nil
 	case len(cfg.Domains) > 0:
-		return acmeSource(cfg)
+		return acmeSource(cfg, log)
 	case cfg.LAN:
 		return lanSource(cfg, log)
 	}
@@ -58,7 +59,7 @@ func baseTLS(get func(*tls.ClientHelloInfo) (*tls.Certificate, error)) *tls.Conf
 	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: get, NextProtos: []string{"h2", "http/1.1"}}
 }
 
-func acmeSource(cfg config.HTTPS) (*certSource, error) {
+func acmeSource(cfg config.HTTPS, log *slog.Logger) (*certSource, error) {
 	dir, err := cacheDir(cfg.CertCache)
 	if err != nil {
 		return nil, fmt.Errorf("-cert-cache: %w (ACME certificates must be kept across restarts)", err)
@@ -72,7 +73,26 @@ func acmeSource(cfg config.HTTPS) (*certSource, error) {
 	}
 	t := m.TLSConfig() // answers tls-alpn-01 challenges too, so :443 alone can get a certificate
 	t.MinVersion = tls.VersionTLS12
+	t.GetCertificate = logACMEErrors(m.GetCertificate, cfg.Domains, log)
 	return &certSource{tls: t, challenge: m.HTTPHandler}, nil
+}
+
+// logACMEErrors makes a failure to get a certificate for one of our domains (the CA refused, a
+// challenge could not be answered) a warning in the log: http.Server reports it only as a TLS handshake
+// error, at debug level. Handshakes for other names (scanners) stay quiet.
+func logACMEErrors(get func(*tls.ClientHelloInfo) (*tls.Certificate, error), domains []string,
+	log *slog.Logger) func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	ours := map[string]bool{}
+	for _, d := range domains {
+		ours[strings.ToLower(d)] = true
+	}
+	return func(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+		cert, err := get(hello)
+		if err != nil && ours[strings.ToLower(hello.ServerName)] {
+			log.Warn("no certificate for this domain yet", "domain", hello.ServerName, "err", err)
+		}
+		return cert, err
+	}
 }
 
 func lanSource(cfg config.HTTPS, log *slog.Logger) (*certSource, error) {
