@@ -13,6 +13,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/maju-call/maju/internal/config"
@@ -89,13 +91,18 @@ func (a *App) listen(flagName, addr string, h http.Handler) (*listener, error) {
 	}}, nil
 }
 
-// redirectHandler sends plain-HTTP requests to the same path over HTTPS, after ACME challenges.
+// redirectHandler sends plain-HTTP requests to the same path over HTTPS, after ACME challenges. With
+// -domain it only ever redirects to one of the domains, whatever Host the request named.
 func (a *App) redirectHandler() http.Handler {
 	_, httpsPort, _ := net.SplitHostPort(a.web.ln.Addr().String())
+	domains := a.cfg.HTTPS.Domains
 	redirect := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host := r.Host
 		if h, _, err := net.SplitHostPort(r.Host); err == nil {
 			host = h
+		}
+		if len(domains) > 0 && !slices.Contains(domains, strings.ToLower(host)) {
+			host = domains[0]
 		}
 		if httpsPort != "443" {
 			host = net.JoinHostPort(host, httpsPort)

@@ -252,6 +252,16 @@ func TestDomainModeRoutesChallengesAndRedirects(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound || resp.Header.Get("Location") != "" {
 		t.Errorf("challenge path: %d %q (location %q), want autocert's 404", resp.StatusCode, body, resp.Header.Get("Location"))
 	}
+	req, _ := http.NewRequest("GET", base+"/r/y", nil)
+	req.Host = "evil.example"
+	other, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Body.Close()
+	if loc := other.Header.Get("Location"); !strings.HasPrefix(loc, "https://call.example.com:") {
+		t.Errorf("a request naming another host was redirected to %q, want the domain", loc)
+	}
 	resp, _ = do("/r/x")
 	if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, "https://call.example.com:") || !strings.HasSuffix(loc, "/r/x") {
 		t.Errorf("redirect to %q", loc)
