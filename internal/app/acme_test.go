@@ -20,8 +20,6 @@ import (
 	"github.com/letsencrypt/pebble/v2/va"
 	"github.com/letsencrypt/pebble/v2/wfe"
 
-	"go.uber.org/goleak"
-
 	"github.com/maju-call/maju/internal/config"
 )
 
@@ -41,8 +39,7 @@ func TestLetsEncryptWithPebble(t *testing.T) {
 	acmeHTTPClient = &http.Client{} // maju's ACME client is made at start; it trusts the CA once it runs
 	t.Cleanup(func() { acmeHTTPClient = nil })
 	cacheDir := t.TempDir()
-	// Pebble's validator runs until the process ends.
-	a := runIgnoring(t, goleak.IgnoreTopFunction("github.com/letsencrypt/pebble/v2/va.VAImpl.processTasks"), func(c *config.Config) {
+	a := run(t, func(c *config.Config) {
 		c.HTTPS.Domains = []string{"call.example.com"}
 		c.HTTPS.CertCache, c.HTTPS.HTTPAddr = cacheDir, "127.0.0.1:0"
 		c.HTTPS.ACMEDirectory = "https://" + caServer.Listener.Addr().String() + wfe.DirectoryPath

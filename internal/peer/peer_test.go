@@ -293,6 +293,7 @@ type remote struct {
 	candidates []webrtc.ICECandidateInit // local, gathered
 	early      []webrtc.ICECandidateInit // the peer's, before the remote description
 	gathered   chan struct{}
+	reports    chan protocol.CallReport // the peer's call-reports to the server
 }
 
 // setRemote sets the remote description and adds the peer's candidates that came before it.
@@ -326,7 +327,8 @@ func newRemote(t *testing.T) *remote {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &remote{t: t, pc: pc, open: make(chan struct{}), msgs: make(chan webrtc.DataChannelMessage, 16), gathered: make(chan struct{})}
+	r := &remote{t: t, pc: pc, open: make(chan struct{}), msgs: make(chan webrtc.DataChannelMessage, 16), gathered: make(chan struct{}),
+		reports: make(chan protocol.CallReport, 16)}
 	t.Cleanup(func() { _ = pc.GracefulClose() })
 	negotiated, id := true, uint16(0)
 	r.dc, err = pc.CreateDataChannel("chat", &webrtc.DataChannelInit{Negotiated: &negotiated, ID: &id})
@@ -374,7 +376,8 @@ func (r *remote) sendCandidates(ctx context.Context, fc *fakeConn) {
 	fc.send(protocol.Message{Type: protocol.TypeCandidate})
 }
 
-// relay adds the peer's candidates to the remote and passes every other message on, until fc closes.
+// relay adds the peer's candidates to the remote, keeps its call-reports (for the server, not the
+// other person) in r.reports, and passes every other message on, until fc closes.
 func (r *remote) relay(fc *fakeConn) (others <-chan protocol.Message, wait func()) {
 	out := make(chan protocol.Message, 64)
 	done := make(chan struct{})
@@ -382,6 +385,10 @@ func (r *remote) relay(fc *fakeConn) (others <-chan protocol.Message, wait func(
 		defer close(done)
 		defer close(out)
 		for m := range fc.in {
+			if m.Type == protocol.TypeCallReport {
+				r.reports <- m.Report
+				continue
+			}
 			if m.Type != protocol.TypeCandidate {
 				out <- m
 				continue
@@ -401,6 +408,24 @@ func (r *remote) relay(fc *fakeConn) (others <-chan protocol.Message, wait func(
 		}
 	}()
 	return out, func() { <-done }
+}
+
+// expectReport waits for the peer's call-report and checks it says connected over path.
+func (r *remote) expectReport(ctx context.Context, path string) {
+	r.t.Helper()
+	select {
+	case rep := <-r.reports:
+		if rep.Outcome != protocol.OutcomeConnected || rep.Path != path || rep.SetupMs < 0 || rep.SetupMs > protocol.MaxSetupMs {
+			r.t.Fatalf("call-report %+v, want connected over %s", rep, path)
+		}
+	case <-ctx.Done():
+		r.t.Fatal("no call-report")
+	}
+	select {
+	case rep := <-r.reports:
+		r.t.Fatalf("a second call-report for one attempt: %+v", rep)
+	default:
+	}
 }
 
 func (r *remote) waitOpen(ctx context.Context) {
@@ -533,6 +558,7 @@ func TestImpolite(t *testing.T) {
 	if _, err := p.SendChat(""); !errors.Is(err, ErrInvalidChat) {
 		t.Fatalf("empty chat: %v, want ErrInvalidChat", err)
 	}
+	rem.expectReport(ctx, protocol.PathDirect)
 
 	fc.send(protocol.Message{Type: protocol.TypePeerLeft, Reason: protocol.ReasonHangup})
 	if ev := waitEvent(ctx, t, p, EventPeerLeft); ev.Reason != protocol.ReasonHangup {
@@ -604,6 +630,7 @@ func TestPolite(t *testing.T) {
 	if got := rem.receiveChat(ctx); got != sent {
 		t.Fatalf("remote got %+v, want %+v", got, sent)
 	}
+	rem.expectReport(ctx, protocol.PathDirect)
 
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
