@@ -64,6 +64,12 @@ func TestRunRejectsBadConfiguration(t *testing.T) {
 		{[]string{"-addr", "127.0.0.1:0", "-turn-udp", "127.0.0.1:0", "-turn-tcp", "127.0.0.1:0",
 			"-ice-servers", "turn:turn.example.com"}, nil, "-turn-secret"},
 		{[]string{"-addr", "127.0.0.1:0", "-turn-secret-file", "/nonexistent/secret"}, nil, "-turn-secret-file"},
+		{[]string{"-tls-cert", "cert.pem"}, nil, "-tls-key"},
+		{[]string{"-lan", "-domain", "call.example.com"}, nil, "-lan"},
+		{[]string{"-domain", "localhost"}, nil, "-domain"},
+		{[]string{"-http-addr", ":8081"}, nil, "-http-addr"},
+		{nil, map[string]string{"MAJU_METRICS_ADDR": ":8080"}, "-metrics-addr"},
+		{[]string{"-addr", "127.0.0.1:0", "-tls-cert", "/nonexistent/c.pem", "-tls-key", "/nonexistent/k.pem"}, nil, "-tls-cert"},
 	} {
 		getenv := func(k string) string { return tc.env[k] }
 		err := run(context.Background(), tc.args, getenv, io.Discard, io.Discard)
@@ -80,7 +86,7 @@ func TestHelpListsSettings(t *testing.T) {
 		t.Fatalf("-h: %v", err)
 	}
 	for _, want := range []string{"-addr", "MAJU_ADDR", "-allowed-origins", "MAJU_MAX_MESSAGE_BYTES",
-		"-turn-public-ip", "MAJU_TURN_SECRET", "-ice-servers"} {
+		"-turn-public-ip", "MAJU_TURN_SECRET", "-ice-servers", "-domain", "-lan", "-tls-cert", "-metrics-addr", "MAJU_HTTP_ADDR"} {
 		if !strings.Contains(usage.String(), want) {
 			t.Errorf("help lacks %s", want)
 		}
