@@ -232,8 +232,8 @@ func (c *conn) leaveRoom(reason string) {
 // peer left while the message was in flight, and the sender hears of that from peer-left.
 func (c *conn) relay(m protocol.Message) {
 	if peer, ok := c.h.hub.rooms.Peer(c.roomID, c); ok {
+		c.h.obs.Relayed(m.Type) // before sending: whoever sees the message can already see it counted
 		peer.send(m)
-		c.h.obs.Relayed(m.Type)
 	}
 }
 
