@@ -152,6 +152,14 @@ type envSettings struct {
 	node  bool
 	app   bool
 	tweak func(*config.Config)
+	flags []chromedp.ExecAllocatorOption // extra Chromium flags, after (and overriding) the defaults
+}
+
+// withChromiumFlags starts Chromium with these flags too; a flag named again replaces the default.
+func withChromiumFlags(flags ...chromedp.ExecAllocatorOption) envOption {
+	return func(s *envSettings) {
+		s.flags = append(s.flags, flags...)
+	}
 }
 
 // withNode runs a whole maju node (internal/node: the HTTP side and the embedded TURN relay, on loopback
@@ -257,6 +265,7 @@ func newEnv(t *testing.T, options ...envOption) *env {
 		chromedp.WindowSize(1280, 800),
 	}
 	opts = append(opts, extra...)
+	opts = append(opts, settings.flags...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	browser, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithErrorf(log.Logf))
 
@@ -453,6 +462,9 @@ func (p *person) open(url string) {
 // click clicks the first element matching the CSS selector.
 func (p *person) click(sel string) {
 	p.t.Helper()
+	// A person moves the mouse (or taps) before pressing a button, which brings back the call's controls
+	// when they have faded away (autohide.js); chromedp's click alone would land on the picture instead.
+	p.waitJS("the pointer moved", `document.dispatchEvent(new PointerEvent('pointermove')) || true`)
 	p.do("click "+sel, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 }
 

@@ -1,20 +1,49 @@
-// Call: one person's side of a maju call. It gets the camera and microphone (falling back to less when
-// they are missing or denied), joins the room over signaling, creates an RTCPeerConnection when the other
-// person is there, runs perfect negotiation, carries chat over the "chat" data channel, and reports a
-// small state machine as events. No DOM: ui.js draws what these events say.
+// Call: one person's side of a maju call. It joins the room over signaling, creates an RTCPeerConnection
+// when the other person is there, runs perfect negotiation, carries chat over the "chat" data channel, and
+// reports a small state machine as events. This side's camera, microphone and screen are LocalMedia's
+// (localmedia.js); Call puts its tracks on the peer connection in place (senders.js: replaceTrack, so
+// flipping the camera, switching devices or sharing the screen keeps the same connection and renegotiates
+// nothing) and caps the video when data saver is on (quality.js). No DOM: ui.js draws what the events say,
+// and no words for people: notices are locale keys (locales/*.js).
 //
 // Events (all CustomEvent):
-//   'state'       {state, reason, message}  — see CallState
-//   'localstream' {stream, hasAudio, hasVideo} — once media acquisition is done (stream may be null)
-//   'remotestream'{stream}                  — the other person's media, or null when they are gone
-//   'mediastate'  {micOn, cameraOn, hasMic, hasCamera}
-//   'chat'        ChatEntry                 — a message sent or received
-//   'chatstate'   {open}                    — whether chat can be sent right now
-//   'notice'      {kind, message}           — something the person should know that is not a state
-//   'path'        {path}                    — the network path while connected (icepath.js), null otherwise
+//   'state'        {state, reason, message} — see CallState
+//   'localstream'  {stream, hasAudio, hasVideo} — once media acquisition is done (stream may be null), and
+//                  again if a stream first appears later (a device chosen in a receive-only call). The
+//                  stream object then stays for the whole call while its tracks change: flip, device
+//                  switch, screen sharing, audio-only. Its video track is always what is being sent.
+//   'remotestream' {stream}                 — the other person's media, or null when they are gone; again
+//                  when a track joins or leaves it (they went audio-only, or came back)
+//   'mediastate'   MediaState               — micOn, cameraOn, hasMic, hasCamera as before, plus audioOnly,
+//                  sharingScreen, dataSaver, dataSaverSuggested, facingMode, cameraId, microphoneId,
+//                  speakerId, canFlip, canShareScreen, canChooseSpeaker (localmedia.js)
+//   'devices'      {cameras, microphones, speakers} of {deviceId, label} — when the lists change
+//                  ('devicechange'); devices the browser hides (no id before permission) are left out
+//   'chat'         ChatEntry                — a message sent or received
+//   'chatstate'    {open}                   — whether chat can be sent right now
+//   'notice'       {kind, key, params}      — something the person should know that is not a state: a
+//                  locale key and its {placeholder} values (media.js, NOTICE_KEYS, lists every key)
+//   'path'         {path}                   — the network path while connected (icepath.js), null otherwise
+//
+// Media methods (all safe to call at any time after start(); device operations run one at a time, never
+// reject, and report failures as 'notice'):
+//   setMicEnabled(on), setCameraEnabled(on) → MediaState   mute and camera-off, kept across every switch
+//   flipCamera() → Promise<boolean>          front/back by facingMode, else the next camera by deviceId
+//   useDevice(kind, deviceId) → Promise<boolean>  'videoinput' | 'audioinput' switch now; 'audiooutput'
+//                                            is only remembered: the UI applies speakerId with setSinkId
+//   startScreenShare(), stopScreenShare() → Promise<boolean>  (only where canShareScreen)
+//   setAudioOnly(on) → Promise<boolean>      stop sending video and release the camera; off: camera back
+//   setDataSaver(on) → MediaState            cap outgoing video; on by itself with Save-Data or cellular
+// Getters: devices, canFlip, canShareScreen, sharingScreen, dataSaver, audioOnly, speakerId, mediaState.
+//
+// Decisions the UI should know (audio-only stops sending only; the camera is released while sharing; what
+// is remembered) are at the top of localmedia.js.
 
 import { Negotiation } from './negotiation.js';
-import { getLocalMedia } from './media.js';
+import { LocalMedia } from './localmedia.js';
+import { Prefs, pageStorage } from './prefs.js';
+import { browserAbilities } from './devices.js';
+import { PeerSenders } from './senders.js';
 import { decodeChat, encodeChat, validChatText, MAX_CHAT_TEXT } from './chat.js';
 import { IceServers, offersRelay } from './iceservers.js';
 import { PeerWatch } from './peerwatch.js';
@@ -53,18 +82,18 @@ import { CallReport } from './callreport.js';
  * @property {'me' | 'them'} from
  */
 
-/**
- * @typedef {object} MediaState
- * @property {boolean} micOn
- * @property {boolean} cameraOn
- * @property {boolean} hasMic
- * @property {boolean} hasCamera
- */
+/** @typedef {import('./localmedia.js').MediaState} MediaState */
+/** @typedef {import('./devices.js').DeviceList} DeviceList */
+/** @typedef {import('./devices.js').DeviceKind} DeviceKind */
 
 /**
  * @typedef {object} Notice
  * @property {'media' | 'server' | 'chat'} kind
- * @property {string} message
+ * @property {string} key Locale key (every one Call uses is in media.js, NOTICE_KEYS).
+ * @property {Record<string, string>} params Values for the text's {placeholders}; for media failures also
+ *   params.why, the reason that ends the key (media.js, MediaWhy).
+ * @property {string} [message] Never set by Call any more (notices are keys now); kept so that a reader
+ *   written for the old words still type-checks.
  */
 
 /**
@@ -90,6 +119,12 @@ import { CallReport } from './callreport.js';
  * @property {number} [pathInterval] ms between getStats polls for the network path while connected.
  * @property {() => string} [newId] Makes chat message ids.
  * @property {() => number} [now] Clock, Unix ms.
+ * @property {import('./prefs.js').PrefsStorage} [storage] Where media choices are remembered (default:
+ *   localStorage where the page may use it).
+ * @property {import('./devices.js').Abilities} [abilities] What the device can do (default: read from the
+ *   page: devices.js, browserAbilities).
+ * @property {import('./localmedia.js').Connection | null} [connection] navigator.connection by default, for
+ *   data saver's suggestion.
  */
 
 /** States after which nothing happens any more. */
@@ -112,8 +147,6 @@ export class Call extends EventTarget {
   /** @type {SignalingLike} */
   #signaling;
   #roomId;
-  /** @type {MediaDevices | undefined} */
-  #mediaDevices;
   /** @type {(config: RTCConfiguration) => RTCPeerConnection} */
   #createPeerConnection;
   /** @type {RTCConfiguration} */
@@ -128,13 +161,14 @@ export class Call extends EventTarget {
   /** @type {() => number} */
   #now;
 
+  /** This side's camera, microphone and screen. */
+  #local;
+
   /** @type {StateDetail} */
   #state = { state: 'starting', reason: '', message: '' };
   #started = false;
   /** @type {Promise<MediaStream | null> | null} */
   #media = null;
-  /** @type {MediaStream | null} */
-  #localStream = null;
   /** Incoming signaling messages are handled one at a time, in order. */
   #inbox = Promise.resolve();
   #signalingLost = false;
@@ -157,6 +191,8 @@ export class Call extends EventTarget {
   #report = null;
   /** @type {Set<string>} */
   #seenIds = new Set();
+  /** The current connection's senders, kept in step with the local media. @type {PeerSenders | null} */
+  #senders = null;
 
   /** @param {CallOptions} options */
   constructor({
@@ -170,11 +206,13 @@ export class Call extends EventTarget {
     pathInterval = 3000,
     newId = () => crypto.randomUUID(),
     now = () => Date.now(),
+    storage = pageStorage(),
+    abilities = browserAbilities(mediaDevices),
+    connection = /** @type {{connection?: import('./localmedia.js').Connection}} */ (globalThis.navigator ?? {}).connection ?? null,
   }) {
     super();
     this.#signaling = signaling;
     this.#roomId = roomId;
-    this.#mediaDevices = mediaDevices;
     this.#createPeerConnection = createPeerConnection;
     this.#rtcConfig = rtcConfig;
     this.#relayOnly = relayOnly;
@@ -183,6 +221,18 @@ export class Call extends EventTarget {
     this.#ice = new IceServers({ onRefreshDue: () => this.#signaling.sendMessage('ice-refresh') });
     this.#newId = newId;
     this.#now = now;
+    this.#local = new LocalMedia({
+      mediaDevices,
+      prefs: new Prefs(storage),
+      abilities,
+      connection,
+      send: (kind, track) => this.#sendTrack(kind, track),
+    });
+    for (const type of ['localstream', 'mediastate', 'devices', 'notice']) {
+      this.#local.addEventListener(type, (ev) => this.#emit(type, /** @type {CustomEvent} */ (ev).detail));
+    }
+    // Data saver turned on or off, or the video changed size: the limits follow.
+    this.#local.addEventListener('mediastate', () => this.#senders?.limit());
   }
 
   /** The current state. */
@@ -221,9 +271,9 @@ export class Call extends EventTarget {
     return this.#ice.servers;
   }
 
-  /** This side's camera and microphone, or null (receive only, or not acquired yet). */
+  /** This side's camera (or screen) and microphone, or null (receive only, or not acquired yet). */
   get localStream() {
-    return this.#localStream;
+    return this.#local.stream;
   }
 
   /** The other person's media, or null. */
@@ -238,15 +288,19 @@ export class Call extends EventTarget {
 
   /** @returns {MediaState} */
   get mediaState() {
-    const audio = this.#localStream?.getAudioTracks() ?? [];
-    const video = this.#localStream?.getVideoTracks() ?? [];
-    return {
-      hasMic: audio.length > 0,
-      hasCamera: video.length > 0,
-      micOn: audio.some((t) => t.enabled),
-      cameraOn: video.some((t) => t.enabled),
-    };
+    return this.#local.state;
   }
+
+  // Shortcuts to mediaState's fields, and the device lists ({deviceId, label} each).
+  /** @returns {DeviceList} */
+  get devices() { return this.#local.devices; }
+  get canFlip() { return this.#local.state.canFlip; }
+  get canShareScreen() { return this.#local.state.canShareScreen; }
+  get sharingScreen() { return this.#local.state.sharingScreen; }
+  get dataSaver() { return this.#local.dataSaver; }
+  get audioOnly() { return this.#local.state.audioOnly; }
+  /** '' for the default; the UI applies it with HTMLMediaElement.setSinkId. */
+  get speakerId() { return this.#local.state.speakerId; }
 
   /** Asks for media and joins the room. Call once. */
   start() {
@@ -290,25 +344,20 @@ export class Call extends EventTarget {
     this.#emitState('left');
   }
 
-  /**
-   * Turns the microphone on or off (track.enabled; the other side receives silence). Returns the new state.
-   * @param {boolean} on
-   * @returns {MediaState}
-   */
-  setMicEnabled(on) {
-    for (const t of this.#localStream?.getAudioTracks() ?? []) t.enabled = on;
-    return this.#emitMediaState();
-  }
-
-  /**
-   * Turns the camera on or off (track.enabled; the other side receives black frames). Returns the new state.
-   * @param {boolean} on
-   * @returns {MediaState}
-   */
-  setCameraEnabled(on) {
-    for (const t of this.#localStream?.getVideoTracks() ?? []) t.enabled = on;
-    return this.#emitMediaState();
-  }
+  // This side's media: see the top of this file and localmedia.js for what each does.
+  /** @param {boolean} on mute (false) or unmute; track.enabled, the other side receives silence */
+  setMicEnabled(on) { return this.#local.setMicEnabled(on); }
+  /** @param {boolean} on camera off (false: black frames) or on */
+  setCameraEnabled(on) { return this.#local.setCameraEnabled(on); }
+  flipCamera() { return this.#local.flipCamera(); }
+  /** @param {DeviceKind} kind @param {string} deviceId */
+  useDevice(kind, deviceId) { return this.#local.useDevice(kind, deviceId); }
+  startScreenShare() { return this.#local.startScreenShare(); }
+  stopScreenShare() { return this.#local.stopScreenShare(); }
+  /** @param {boolean} on */
+  setAudioOnly(on) { return this.#local.setAudioOnly(on); }
+  /** @param {boolean} on */
+  setDataSaver(on) { return this.#local.setDataSaver(on); }
 
   /**
    * Sends a chat message over the data channel. Throws when chat is not open or the text does not fit.
@@ -331,34 +380,27 @@ export class Call extends EventTarget {
   // --- media ---------------------------------------------------------------------------------------
 
   /**
-   * Gets what camera and microphone it can (media.js); null means receive only. Never rejects.
+   * Gets what camera and microphone it can; null means receive only. Never rejects.
    * @returns {Promise<MediaStream | null>}
    */
-  async #acquireMedia() {
-    const { stream, notice } = await getLocalMedia(this.#mediaDevices);
-    if (stream && FINAL_STATES.has(this.#state.state)) {
-      // The call ended while the browser was asking; give the devices back at once.
-      for (const t of stream.getTracks()) t.stop();
-      return null;
-    }
-    this.#localStream = stream;
-    const hasAudio = (stream?.getAudioTracks().length ?? 0) > 0;
-    const hasVideo = (stream?.getVideoTracks().length ?? 0) > 0;
-    this.#emit('localstream', { stream, hasAudio, hasVideo });
-    this.#emitMediaState();
-    if (notice) this.#emit('notice', { kind: 'media', message: notice });
-    return stream;
+  #acquireMedia() {
+    return this.#local.start();
   }
 
   #stopMedia() {
-    for (const t of this.#localStream?.getTracks() ?? []) t.stop();
+    this.#local.stop();
   }
 
-  /** @returns {MediaState} */
-  #emitMediaState() {
-    const state = this.mediaState;
-    this.#emit('mediastate', state);
-    return state;
+  /**
+   * Puts LocalMedia's track of a kind on the current peer connection, in place.
+   * @param {'audio' | 'video'} kind
+   * @param {MediaStreamTrack | null} track
+   */
+  async #sendTrack(kind, track) {
+    // Before the polite side's tracks are attached there is nothing to replace: #attachMedia takes the
+    // stream's tracks as they are then.
+    if (this.#attachPending) return;
+    await this.#senders?.send(kind, track);
   }
 
   // --- signaling messages --------------------------------------------------------------------------
@@ -466,10 +508,7 @@ export class Call extends EventTarget {
     const fatal = FATAL_CODES.has(detail.reason) ? detail.reason : 'server-lost';
     if (fatal === 'server-lost' && (this.#state.state === 'connected' || this.#state.state === 'reconnecting')) {
       // Media and chat go peer to peer, so the call goes on without the server for as long as it can.
-      this.#emit('notice', {
-        kind: 'server',
-        message: 'Lost the connection to the maju server. The call goes on, but cannot reconnect if it drops.',
-      });
+      this.#emit('notice', { kind: 'server', key: 'server.lost', params: {} });
       return;
     }
     this.#closePeer();
@@ -513,6 +552,7 @@ export class Call extends EventTarget {
 
     pc.addEventListener('track', (ev) => this.#onTrack(pc, ev));
     pc.addEventListener('connectionstatechange', () => this.#onConnectionState(pc));
+    this.#senders = new PeerSenders(pc, this.#local);
 
     // The impolite side makes the first offer (a browser as soon as it has its tracks, the Go peer at
     // once). The polite side adds its tracks and the chat channel only when that offer arrives, just
@@ -557,9 +597,11 @@ export class Call extends EventTarget {
   #attachMedia(pc, askToReceive) {
     this.#attachPending = false;
     this.#openChannel(pc);
-    const local = this.#localStream;
+    const local = this.#local.stream;
     for (const track of local?.getTracks() ?? []) pc.addTrack(track, /** @type {MediaStream} */ (local));
+    this.#senders?.limit();
     if (!askToReceive) return;
+    // Also when audio-only: the video transceiver is there to receive, and to send once video comes back.
     if (!local || local.getAudioTracks().length === 0) pc.addTransceiver('audio', { direction: 'recvonly' });
     if (!local || local.getVideoTracks().length === 0) pc.addTransceiver('video', { direction: 'recvonly' });
   }
@@ -598,8 +640,22 @@ export class Call extends EventTarget {
       stream = this.#remoteStream ?? new MediaStream();
       if (!stream.getTracks().includes(ev.track)) stream.addTrack(ev.track);
     }
+    if (stream !== this.#remoteStream) this.#watchRemote(stream);
     this.#remoteStream = stream;
     this.#emit('remotestream', { stream });
+  }
+
+  /**
+   * Says 'remotestream' again when a track leaves or rejoins the other person's stream (they went
+   * audio-only and back: senders.js), so the UI can stop showing a video that no longer comes.
+   * @param {MediaStream} stream
+   */
+  #watchRemote(stream) {
+    const again = () => {
+      if (this.#remoteStream === stream) this.#emit('remotestream', { stream });
+    };
+    stream.addEventListener('removetrack', again);
+    stream.addEventListener('addtrack', again);
   }
 
   /** @param {RTCPeerConnection} pc */
@@ -638,6 +694,7 @@ export class Call extends EventTarget {
     this.#watch?.stop();
     this.#watch = null;
     this.#report = null;
+    this.#senders = null;
     this.#pc = null;
     this.#attachPending = false;
     this.#negotiation?.stop();
