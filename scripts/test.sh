@@ -17,6 +17,10 @@ missing=()
 for cmd in "${!packages[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${packages[$cmd]}")
 done
+# A Korean font, so the Korean UI's screenshots show Hangul rather than empty boxes.
+if ! fc-list :lang=ko 2>/dev/null | grep -q . && [[ ! -e /usr/share/fonts/truetype/nanum/NanumGothic.ttf ]]; then
+  missing+=(fonts-nanum)
+fi
 if ((${#missing[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
     log "installing ${missing[*]}"

@@ -1,6 +1,7 @@
 // Unit tests of web/static/js/diagnosis.js: why a call could not connect, from what this side saw.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { translator } from '../../web/static/js/i18n.js';
 import { CandidateLog, candidateType, diagnose, sdpCandidates } from '../../web/static/js/diagnosis.js';
 
 // Candidate lines as Chromium 156 gathers them.
@@ -95,14 +96,19 @@ test('diagnose: each situation gets its own plain-language cause', () => {
     ['everything there and still nothing works', {}, 'blocked'],
     ['no relay here but the other person has one, still failing', { relayOffered: false, localTypes: ['host'], localCount: 1, remoteTypes: ['relay'], remoteCount: 1 }, 'blocked'],
   ];
+  const t = translator('en');
+  /** @param {import('../../web/static/js/diagnosis.js').Diagnosis} d */
+  const words = (d) => ({ title: t(`${d.key}.title`, d.params), detail: t(`${d.key}.detail`, d.params) });
   for (const [what, o, code] of cases) {
-    const d = diagnose(obs(o));
-    assert.equal(d.code, code, what);
+    const diag = diagnose(obs(o));
+    assert.equal(diag.code, code, what);
+    const d = words(diag);
     assert.ok(d.title.length > 0 && d.title.length <= 60, `${what}: title "${d.title}" is short`);
     assert.ok(d.detail.length > 0 && d.detail.length <= 240, `${what}: detail is one or two sentences`);
     assert.doesNotMatch(d.title + d.detail, /ICE|srflx|candidate|STUN|NAT/, `${what}: plain language`);
   }
-  assert.equal(diagnose(obs({ localTypes: ['host'], localCount: 1 })).title, 'No direct route, and the relay could not be reached');
-  assert.equal(diagnose(obs({ relayOffered: false, localTypes: ['host', 'srflx'], remoteTypes: ['host'] })).title, 'No direct route, and this server offers no relay');
-  assert.equal(diagnose(obs({ remoteCount: 0, remoteTypes: [] })).title, 'The other person’s device could not be reached');
+  assert.equal(words(diagnose(obs({ localTypes: ['host'], localCount: 1 }))).title, 'No direct route, and the relay could not be reached');
+  assert.equal(words(diagnose(obs({ relayOffered: false, localTypes: ['host', 'srflx'], remoteTypes: ['host'] }))).title, 'No direct route, and this server offers no relay');
+  assert.equal(words(diagnose(obs({ remoteCount: 0, remoteTypes: [] }))).title, 'The other person’s device could not be reached');
+  assert.match(words(diagnose(obs({ relayOnly: true, localTypes: [], localCount: 0 }))).detail, /\?\u2060ice=relay/);
 });

@@ -3,7 +3,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { describePath, pathFromStats, PathMonitor, selectedPair } from '../../web/static/js/icepath.js';
+import { describePath as describe, pathFromStats, PathMonitor, selectedPair } from '../../web/static/js/icepath.js';
+import { translator } from '../../web/static/js/i18n.js';
+
+const t = translator('en');
+/** The status-line words for a path, in English. @param {import('../../web/static/js/icepath.js').IcePath} path */
+const describePath = (path) => {
+  const { key, params } = describe(path);
+  return t(key, params);
+};
 
 /**
  * A recorded report as a Map from id to entry, like RTCStatsReport.

@@ -38,6 +38,11 @@ var (
 	urlRules = []rule{
 		{"a third-party or javascript: URL", regexp.MustCompile(`(?i)\s(?:src|href|action|formaction|poster|srcset|data)\s*=\s*` + external)},
 	}
+	// manifestRules apply to the web app manifest (JSON): its icons and URLs are fetched under img-src
+	// and manifest-src, and the app's pages must stay on this origin.
+	manifestRules = []rule{
+		{"a third-party or javascript: URL", regexp.MustCompile(`(?i)"\s*:\s*` + external)},
+	}
 	cssRules = []rule{
 		{"a third-party url() or @import", regexp.MustCompile(`(?i)(?:url\(|@import)\s*(?:url\()?\s*` + external)},
 	}
@@ -68,23 +73,24 @@ func TestClientFitsPolicy(t *testing.T) {
 // TestPolicyRulesCatch proves the rules above find what they claim to, so a clean client means something.
 func TestPolicyRulesCatch(t *testing.T) {
 	bad := fstest.MapFS{
-		"inline.html":  {Data: []byte(`<p title="<script>fine</script>">x</p><script type="module">alert(1)</script>`)},
-		"style.html":   {Data: []byte(`<style>p{}</style>`)},
-		"attr.html":    {Data: []byte(`<p class="a" style="color:red">x</p>`)},
-		"handler.html": {Data: []byte(`<button onclick='go()'>x</button>`)},
-		"cdn.html":     {Data: []byte(`<script src="https://cdn.example/x.js"></script>`)},
-		"font.html":    {Data: []byte(`<link rel="stylesheet" href=//fonts.example/css>`)},
-		"js-url.html":  {Data: []byte(`<a href="javascript:go()">x</a>`)},
-		"icon.svg":     {Data: []byte(`<svg xmlns="http://www.w3.org/2000/svg"><image href="http://x.example/a.png"/></svg>`)},
-		"font.css":     {Data: []byte(`@font-face { src: url("https://fonts.example/f.woff2"); }`)},
-		"import.css":   {Data: []byte(`@import "//fonts.example/f.css";`)},
-		"static.js":    {Data: []byte(`import { x } from 'https://cdn.example/x.js';`)},
-		"dynamic.js":   {Data: []byte(`const m = await import("https://cdn.example/m.js");`)},
-		"eval.js":      {Data: []byte(`eval(code); new Function('return 1');`)},
-		"timer.js":     {Data: []byte("setTimeout(`go()`, 1);")},
-		"setattr.js":   {Data: []byte(`el.setAttribute('style', 'color: red');`)},
-		"inner.js":     {Data: []byte(`el.innerHTML = html;`)},
-		"image.png":    {Data: []byte(`?`)},
+		"inline.html":     {Data: []byte(`<p title="<script>fine</script>">x</p><script type="module">alert(1)</script>`)},
+		"style.html":      {Data: []byte(`<style>p{}</style>`)},
+		"attr.html":       {Data: []byte(`<p class="a" style="color:red">x</p>`)},
+		"handler.html":    {Data: []byte(`<button onclick='go()'>x</button>`)},
+		"cdn.html":        {Data: []byte(`<script src="https://cdn.example/x.js"></script>`)},
+		"font.html":       {Data: []byte(`<link rel="stylesheet" href=//fonts.example/css>`)},
+		"js-url.html":     {Data: []byte(`<a href="javascript:go()">x</a>`)},
+		"icon.svg":        {Data: []byte(`<svg xmlns="http://www.w3.org/2000/svg"><image href="http://x.example/a.png"/></svg>`)},
+		"font.css":        {Data: []byte(`@font-face { src: url("https://fonts.example/f.woff2"); }`)},
+		"import.css":      {Data: []byte(`@import "//fonts.example/f.css";`)},
+		"static.js":       {Data: []byte(`import { x } from 'https://cdn.example/x.js';`)},
+		"dynamic.js":      {Data: []byte(`const m = await import("https://cdn.example/m.js");`)},
+		"eval.js":         {Data: []byte(`eval(code); new Function('return 1');`)},
+		"timer.js":        {Data: []byte("setTimeout(`go()`, 1);")},
+		"setattr.js":      {Data: []byte(`el.setAttribute('style', 'color: red');`)},
+		"inner.js":        {Data: []byte(`el.innerHTML = html;`)},
+		"font.woff2":      {Data: []byte(`?`)},
+		"cdn.webmanifest": {Data: []byte(`{"icons": [{"src": "https://cdn.example/i.png"}]}`)},
 	}
 	found, _, err := problems(bad)
 	if err != nil {
@@ -105,10 +111,12 @@ func TestPolicyRulesCatch(t *testing.T) {
 		}
 	}
 	clean := fstest.MapFS{
-		"ok.html": {Data: []byte(`<script type="module" src="/js/a.js"></script><input placeholder="https://…/r/… or id" aria-label="turn on=off">`)},
-		"ok.svg":  {Data: []byte(`<svg xmlns="http://www.w3.org/2000/svg"><rect fill="#000"/></svg>`)},
-		"ok.js":   {Data: []byte("// see https://example.org\nimport { a } from './a.js';\nel.style.height = '1px';")},
-		"ok.css":  {Data: []byte(`.a { background: url("/img/a.svg"); }`)},
+		"ok.html":        {Data: []byte(`<script type="module" src="/js/a.js"></script><input placeholder="https://…/r/… or id" aria-label="turn on=off">`)},
+		"ok.svg":         {Data: []byte(`<svg xmlns="http://www.w3.org/2000/svg"><rect fill="#000"/></svg>`)},
+		"ok.js":          {Data: []byte("// see https://example.org\nimport { a } from './a.js';\nel.style.height = '1px';")},
+		"ok.css":         {Data: []byte(`.a { background: url("/img/a.svg"); }`)},
+		"ok.webmanifest": {Data: []byte(`{"start_url": "/", "icons": [{"src": "/i.png", "sizes": "192x192"}]}`)},
+		"ok.png":         {Data: []byte(`?`)},
 	}
 	if found, _, _ := problems(clean); len(found) != 0 {
 		t.Errorf("false alarms: %q", found)
@@ -132,6 +140,10 @@ func problems(fsys fs.FS) (found []string, checked map[string]int, err error) {
 		switch ext {
 		case ".html", ".svg":
 			found = append(found, markupProblems(name, string(data))...)
+		case ".png":
+			// A raster image loads nothing.
+		case ".webmanifest":
+			found = append(found, match(name, string(data), manifestRules)...)
 		case ".css":
 			found = append(found, match(name, string(data), cssRules)...)
 		case ".js":

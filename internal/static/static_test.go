@@ -271,10 +271,12 @@ func TestWebClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		".html": "text/html; charset=utf-8",
-		".js":   "text/javascript; charset=utf-8",
-		".css":  "text/css; charset=utf-8",
-		".svg":  "image/svg+xml",
+		".html":        "text/html; charset=utf-8",
+		".js":          "text/javascript; charset=utf-8",
+		".css":         "text/css; charset=utf-8",
+		".svg":         "image/svg+xml",
+		".png":         "image/png",
+		".webmanifest": "application/manifest+json",
 	}
 	h := f.Handler("notfound.html")
 	n := 0

@@ -21,8 +21,9 @@
  * @typedef {object} Diagnosis
  * @property {string} code   Machine-readable: relay-only-no-relay, no-answer, no-network, relay-refused,
  *   relay-busy, relay-unreachable, peer-unreachable, no-relay, blocked.
- * @property {string} title  One short sentence.
- * @property {string} detail What it means and what to try.
+ * @property {string} key    Locale key: its ".title" is one short sentence, its ".detail" what it means and
+ *   what to try (locales/*.js, "diag.*").
+ * @property {Record<string, string>} [params] Values for the texts' {placeholders}.
  */
 
 /** The relay-only switch as written in a link; a word joiner keeps "?" and "ice" on one line. */
@@ -129,71 +130,31 @@ function typesOf(lines) {
 export function diagnose(o) {
   const gatheredRelay = o.localTypes.includes('relay');
   if (o.relayOnly && !o.relayOffered) {
-    return {
-      code: 'relay-only-no-relay',
-      title: 'This server offers no relay',
-      detail: `Your link asks to hide your IP address by relaying the call (it ends in ${RELAY_QUERY}), but this maju server has no relay. Open the link without ${RELAY_QUERY} to connect directly.`,
-    };
+    return { code: 'relay-only-no-relay', key: 'diag.relay-only-no-relay', params: { query: RELAY_QUERY } };
   }
   if (!o.answered) {
-    return {
-      code: 'no-answer',
-      title: 'The other person’s browser did not respond',
-      detail: 'It may still be asking them to allow the camera and microphone. The call connects as soon as it responds; if it does not, ask them to reload the page.',
-    };
+    return { code: 'no-answer', key: 'diag.no-answer' };
   }
   if (o.localCount === 0 && !o.relayOffered) {
-    return {
-      code: 'no-network',
-      title: 'Your device found no network to connect through',
-      detail: 'Check that you are online, then try again.',
-    };
+    return { code: 'no-network', key: 'diag.no-network' };
   }
   if (o.relayOffered && !gatheredRelay && (o.relayErrors.includes(401) || o.relayErrors.includes(403))) {
-    return {
-      code: 'relay-refused',
-      title: 'The relay did not accept this device',
-      detail: 'Its access may have expired. Try again; if it keeps happening, tell whoever runs this maju server.',
-    };
+    return { code: 'relay-refused', key: 'diag.relay-refused' };
   }
   if (o.relayOffered && !gatheredRelay && o.relayErrors.includes(486)) {
-    return {
-      code: 'relay-busy',
-      title: 'The relay is busy',
-      detail: 'It has as many calls as it can carry. Try again in a few minutes.',
-    };
+    return { code: 'relay-busy', key: 'diag.relay-busy' };
   }
   if (o.relayOffered && !gatheredRelay) {
     if (o.relayOnly) {
-      return {
-        code: 'relay-unreachable',
-        title: 'The relay could not be reached',
-        detail: `Your link asks to relay the call to hide your IP address (${RELAY_QUERY}), but your network may block the relay (UDP often is). Try another network, or open the link without ${RELAY_QUERY}.`,
-      };
+      return { code: 'relay-unreachable', key: 'diag.relay-only-unreachable', params: { query: RELAY_QUERY } };
     }
-    return {
-      code: 'relay-unreachable',
-      title: 'No direct route, and the relay could not be reached',
-      detail: 'Your network may block the maju server’s relay (UDP often is). Try another network, such as mobile data.',
-    };
+    return { code: 'relay-unreachable', key: 'diag.relay-unreachable' };
   }
   if (o.remoteCount === 0) {
-    return {
-      code: 'peer-unreachable',
-      title: 'The other person’s device could not be reached',
-      detail: 'Their browser found no way to be reached. Ask them to check their connection or reload the page.',
-    };
+    return { code: 'peer-unreachable', key: 'diag.peer-unreachable' };
   }
   if (!o.relayOffered && !o.remoteTypes.includes('relay')) {
-    return {
-      code: 'no-relay',
-      title: 'No direct route, and this server offers no relay',
-      detail: 'Your two networks cannot reach each other directly, and this maju server has no relay to go through. Try another network, such as mobile data.',
-    };
+    return { code: 'no-relay', key: 'diag.no-relay' };
   }
-  return {
-    code: 'blocked',
-    title: 'Could not connect to the other person',
-    detail: 'Neither a direct route nor the relay worked; a firewall on either side may be blocking it. Try again, or try another network.',
-  };
+  return { code: 'blocked', key: 'diag.blocked' };
 }

@@ -100,25 +100,15 @@ function relayProtocol(candidate) {
 }
 
 /**
- * The words for a path, short enough for the status line.
+ * The words for a path, as a locale key and its parameters: the key itself is short enough for the
+ * status line, key + ".explain" is a longer explanation for a tooltip.
  * @param {IcePath} path
- * @returns {string}
+ * @returns {{key: string, params?: {protocol: string}}}
  */
 export function describePath(path) {
-  if (!path.relayed) return 'Direct connection';
-  if (path.protocol === '') return 'Relayed';
-  return `Relayed (${path.protocol.toUpperCase()})`;
-}
-
-/**
- * A longer explanation of a path, for a tooltip.
- * @param {IcePath} path
- * @returns {string}
- */
-export function explainPath(path) {
-  if (!path.relayed) return 'Audio and video go straight between your two devices, end-to-end encrypted.';
-  const how = path.protocol ? ` (${path.protocol.toUpperCase()} between you and the relay)` : '';
-  return `Audio and video go through a relay server${how}, still end-to-end encrypted: it cannot see or hear them.`;
+  if (!path.relayed) return { key: 'path.direct' };
+  if (path.protocol === '') return { key: 'path.relayed' };
+  return { key: 'path.relayedVia', params: { protocol: path.protocol.toUpperCase() } };
 }
 
 /**

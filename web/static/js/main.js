@@ -12,8 +12,12 @@
 import { Signaling } from './signaling.js';
 import { Call } from './call.js';
 import { CallView } from './ui.js';
+import { PageLanguage } from './localize.js';
 import { roomIdFromPath } from './roomid.js';
 import { relayOnlyFromQuery } from './iceservers.js';
+import { registerServiceWorker } from './pwa.js';
+
+registerServiceWorker();
 
 const roomId = roomIdFromPath(location.pathname);
 const roomUrl = `${location.origin}/r/${roomId ?? ''}`;
@@ -24,8 +28,11 @@ const testOptions = readTestOptions();
 /** @type {Call | null} */
 let current = null;
 
+const language = new PageLanguage(document);
+language.init();
 const view = new CallView({
   document,
+  language,
   roomUrl,
   onRejoin: () => {
     current?.hangup();
@@ -35,11 +42,21 @@ const view = new CallView({
 view.init();
 
 if (!roomId) {
-  view.showFatal('This is not a valid call link', 'Check the link you were sent, or start a new call.');
-} else if (typeof RTCPeerConnection === 'undefined') {
-  view.showFatal('This browser cannot make calls', 'It has no WebRTC. Open this link in a current Chrome, Firefox, Edge or Safari.');
+  view.showFatal('state.badRoom.title', 'state.badRoom.detail');
+} else if (!canMakeCalls()) {
+  view.showFatal('unsupported.title', 'unsupported.detail', { keepLink: true });
 } else {
   current = startCall(roomId);
+}
+
+/**
+ * Whether this browser can make calls: WebRTC, and camera access where the page is secure. (On a plain
+ * HTTP page media is missing because of the page, not the browser: the call goes on receive-only and
+ * says why.) Browsers built into chat apps often lack one of them.
+ */
+function canMakeCalls() {
+  if (typeof RTCPeerConnection === 'undefined') return false;
+  return !window.isSecureContext || typeof navigator.mediaDevices?.getUserMedia === 'function';
 }
 
 /**

@@ -4,24 +4,46 @@
 /** @typedef {import('./call.js').Call} Call */
 /** @typedef {import('./call.js').StateDetail} StateDetail */
 /** @typedef {import('./call.js').ChatEntry} ChatEntry */
-/** @typedef {import('./call.js').MediaState} MediaState */
-/** @typedef {import('./call.js').Notice} Notice */
+/** @typedef {import('./localmedia.js').MediaState} MediaState */
+/** @typedef {import('./devices.js').DeviceList} DeviceList */
+/**
+ * A 'notice' event's detail: a locale key with its values (older senders: words in message).
+ * @typedef {{kind: string, key?: string, params?: Record<string, string>, message?: string}} Notice
+ */
 /** @typedef {import('./icepath.js').IcePath} IcePath */
 
-import { describePath, explainPath } from './icepath.js';
+import { describePath } from './icepath.js';
+import { setAttr, setText } from './localize.js';
+import { ChatPanel } from './ui-chat.js';
+import { InvitePanel } from './ui-invite.js';
+import { SettingsSheet } from './ui-settings.js';
+import { StatsPanel } from './ui-stats.js';
+import { SelfView } from './pip.js';
+import { ControlsAutoHide } from './autohide.js';
+import { ScreenWake } from './wakelock.js';
 
 /**
- * What a state looks like: the words in the status line, the big title and detail on the stage.
+ * What a state looks like, as locale keys: the words in the status line, the big title and detail on
+ * the stage.
  * @typedef {object} StateView
  * @property {string} status  Short text, always visible (#call-state).
  * @property {string} title   Big text on the stage.
- * @property {string} detail  One or two sentences under the title.
+ * @property {string} detail  One or two sentences under the title; '' for none.
+ * @property {Record<string, string>} [params] Values for the texts' {placeholders}.
  * @property {boolean} [invite] Show the link to share.
  * @property {boolean} [retry]  Show "Try again".
  * @property {'call' | 'full' | 'end'} [screen] Which screen shows; 'call' when missing.
  */
 
-const WAITING_TEXT = 'Waiting for the other person…';
+/**
+ * The texts of a state whose status line and title are the same key.
+ * @param {string} key
+ * @param {Partial<StateView>} [more]
+ * @returns {StateView}
+ */
+function same(key, more = {}) {
+  return { status: key, title: key, detail: `${key}.detail`, ...more };
+}
 
 /**
  * @param {StateDetail} s
@@ -30,33 +52,31 @@ const WAITING_TEXT = 'Waiting for the other person…';
 export function describeState(s) {
   switch (s.state) {
     case 'starting':
-      return { status: 'Joining the call…', title: 'Joining the call…', detail: 'Allow the camera and microphone if your browser asks.', invite: true };
+      return same('state.starting', { invite: true });
     case 'waiting':
-      return { status: WAITING_TEXT, title: WAITING_TEXT, detail: 'Send them the link to this call. It starts as soon as they open it.', invite: true };
+      return same('state.waiting', { invite: true });
     case 'connecting':
-      return { status: 'Connecting…', title: 'Connecting…', detail: 'The other person is here. Setting up the connection.' };
+      return same('state.connecting');
     case 'connected':
-      return { status: 'Connected', title: 'Connected', detail: '' };
+      return same('state.connected', { detail: '' });
     case 'reconnecting':
-      return { status: 'Reconnecting…', title: 'Reconnecting…', detail: 'The connection was interrupted. Trying to get it back.' };
+      return same('state.reconnecting');
     case 'peer-left':
-      if (s.reason === 'hangup') {
-        return { status: 'The other person left', title: 'The other person left', detail: 'They hung up. If they open the link again, the call picks up here.', invite: true };
-      }
-      return { status: 'The other person’s connection dropped', title: 'The other person’s connection dropped', detail: 'Their connection was lost. If they come back, the call picks up here.', invite: true };
+      return same(s.reason === 'hangup' ? 'state.peerLeft' : 'state.peerDropped', { invite: true });
     case 'full':
-      return { status: 'This call already has two people', title: 'This call already has two people', detail: '', screen: 'full' };
+      return same('state.full', { detail: '', screen: 'full' });
     case 'failed':
       if (s.diagnosis) {
         // Why it never connected (diagnosis.js), in the person's terms.
-        return { status: 'Could not connect', title: s.diagnosis.title, detail: s.diagnosis.detail, retry: true };
+        const d = s.diagnosis;
+        return { status: 'state.failed', title: `${d.key}.title`, detail: `${d.key}.detail`, params: d.params, retry: true };
       }
       if (s.reason === 'timeout') {
-        return { status: 'Could not connect', title: 'Could not connect to the other person', detail: 'A direct connection between your two networks did not work. Try again, or try another network.', retry: true };
+        return { status: 'state.failed', title: 'state.failed.timeout.title', detail: 'state.failed.timeout.detail', retry: true };
       }
-      return { status: 'Connection failed', title: 'The connection failed', detail: 'The direct connection to the other person stopped working. Try again.', retry: true };
+      return { status: 'state.failed.ice', title: 'state.failed.ice.title', detail: 'state.failed.ice.detail', retry: true };
     case 'left':
-      return { status: 'You left the call', title: 'You left the call', detail: 'Your camera and microphone are off. Rejoin with the same link whenever you like.', screen: 'end' };
+      return same('state.left', { screen: 'end' });
     case 'ended':
       return endedView(s);
   }
@@ -67,23 +87,28 @@ export function describeState(s) {
  * @returns {StateView}
  */
 function endedView(s) {
-  const from = s.message ? ` The server said: “${s.message}”` : '';
+  /** @param {string} key */
+  const ended = (key) => ({ status: key, title: `${key}.title`, detail: `${key}.detail`, screen: /** @type {const} */ ('end') });
   switch (s.reason) {
     case 'shutting-down':
-      return { status: 'Server restarting', title: 'The maju server is restarting', detail: 'Rejoin in a moment.', screen: 'end' };
+      return ended('state.restarting');
     case 'bad-room':
-      return { status: 'Not a call link', title: 'This is not a valid call link', detail: 'Check the link you were sent, or start a new call.' + from, screen: 'end' };
+      return ended('state.badRoom');
     case 'join-timeout':
     case 'server-lost':
-      return { status: 'Disconnected', title: 'Lost the connection to the maju server', detail: 'Check your internet connection, then rejoin.', screen: 'end' };
+      return ended('state.lost');
     default:
-      return { status: 'Disconnected', title: 'The call ended', detail: ('The server closed the connection.' + from).trim(), screen: 'end' };
+      if (s.message) {
+        return { status: 'state.lost', title: 'state.ended.title', detail: 'state.ended.serverSaid', params: { message: s.message }, screen: 'end' };
+      }
+      return { status: 'state.lost', title: 'state.ended.title', detail: 'state.ended.detail', screen: 'end' };
   }
 }
 
 /**
  * @typedef {object} CallViewOptions
  * @property {Document} document
+ * @property {import('./localize.js').PageLanguage} language The page's language (and its switch).
  * @property {string} roomUrl   The link to this call, to copy and show.
  * @property {() => void} onRejoin Called when the person asks to join again.
  */
@@ -92,6 +117,7 @@ function endedView(s) {
 export class CallView {
   /** @type {Document} */
   #doc;
+  #language;
   #roomUrl;
   /** @type {() => void} */
   #onRejoin;
@@ -99,17 +125,58 @@ export class CallView {
   #call = null;
   /** @type {AbortController | null} */
   #subscription = null;
-  #unread = 0;
-  #statusText = '';
-  /** @type {Map<HTMLElement, ReturnType<typeof setTimeout>>} */
-  #copyTimers = new Map();
-  #timeFormat = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+  /** The status line's key and values, for the document title. */
+  #status = { key: 'state.starting', params: /** @type {Record<string, string> | undefined} */ (undefined) };
+  #chat;
+  #autoHide;
+  #wake;
+  #settings;
+  #stats;
 
   /** @param {CallViewOptions} options */
-  constructor({ document, roomUrl, onRejoin }) {
+  constructor({ document, language, roomUrl, onRejoin }) {
     this.#doc = document;
+    this.#language = language;
     this.#roomUrl = roomUrl;
     this.#onRejoin = onRejoin;
+    this.#chat = new ChatPanel({
+      document,
+      t: () => this.#language.t,
+      locale: () => this.#language.locale,
+      send: (text) => {
+        if (!this.#call) throw new Error('no call');
+        this.#call.sendChat(text);
+      },
+      onUnread: () => this.#renderTitle(),
+      onError: (key, params) => this.#showNotice(key, params),
+    });
+    this.#wake = new ScreenWake({ wakeLock: navigator.wakeLock, document });
+    this.#stats = new StatsPanel({
+      document,
+      pc: () => this.#call?.pc ?? null,
+      t: () => this.#language.t,
+      locale: () => this.#language.locale,
+      onToggle: (open) => this.#settings.renderStats(open),
+    });
+    this.#settings = new SettingsSheet({
+      document,
+      call: () => this.#call,
+      t: () => this.#language.t,
+      onStats: (open) => this.#stats.setOpen(open),
+    });
+    this.#autoHide = new ControlsAutoHide({
+      body: document.body,
+      stage: this.#el('stage'),
+      canHide: () =>
+        this.#call?.state === 'connected' &&
+        document.body.classList.contains('has-remote-video') &&
+        this.#el('chat-panel').hidden === true &&
+        !this.#settings.open,
+    });
+  }
+
+  get #t() {
+    return this.#language.t;
   }
 
   /**
@@ -125,14 +192,7 @@ export class CallView {
 
   /** Wires the controls that do not depend on a particular call. Call once. */
   init() {
-    /** @type {HTMLInputElement} */ (this.#el('invite-link')).value = this.#roomUrl;
-    for (const id of ['copy-link', 'copy-link-invite']) {
-      const btn = this.#el(id);
-      btn.addEventListener('click', () => this.#copyLink(btn));
-    }
-    this.#el('invite-link').addEventListener('focus', (ev) => {
-      /** @type {HTMLInputElement} */ (ev.currentTarget).select();
-    });
+    new InvitePanel({ document: this.#doc, roomUrl: this.#roomUrl, t: () => this.#t }).init();
 
     this.#el('mute-btn').addEventListener('click', () => {
       const call = this.#call;
@@ -143,29 +203,24 @@ export class CallView {
       if (call) call.setCameraEnabled(!call.mediaState.cameraOn);
     });
     this.#el('hangup-btn').addEventListener('click', () => this.#call?.hangup());
+    this.#el('flip-btn').addEventListener('click', () => void this.#call?.flipCamera());
+    this.#el('share-btn').addEventListener('click', () => {
+      const call = this.#call;
+      if (call) void (call.sharingScreen ? call.stopScreenShare() : call.startScreenShare());
+    });
+    this.#settings.init();
+    this.#stats.init();
     this.#el('rejoin-btn').addEventListener('click', () => this.#onRejoin());
     this.#el('retry-btn').addEventListener('click', () => this.#onRejoin());
-
-    this.#el('chat-toggle').addEventListener('click', () => this.#setChatOpen(this.#el('chat-panel').hidden !== false));
-    this.#el('chat-close').addEventListener('click', () => this.#setChatOpen(false));
-    this.#el('chat-panel').addEventListener('keydown', (ev) => {
-      if (ev.key === 'Escape') this.#setChatOpen(false);
+    this.#chat.init();
+    new SelfView(this.#el('self-view'), this.#el('stage')).init();
+    this.#autoHide.init();
+    // Back from the background (phones pause media there): play again, and the wake lock comes back.
+    this.#doc.addEventListener('visibilitychange', () => {
+      if (this.#doc.visibilityState !== 'visible') return;
+      if (/** @type {HTMLVideoElement} */ (this.#el('remote-video')).srcObject) this.#playRemote();
+      /** @type {HTMLVideoElement} */ (this.#el('local-video')).play().catch(() => {});
     });
-
-    const input = /** @type {HTMLTextAreaElement} */ (this.#el('chat-input'));
-    const form = /** @type {HTMLFormElement} */ (this.#el('chat-form'));
-    form.addEventListener('submit', (ev) => {
-      ev.preventDefault();
-      this.#sendChat();
-    });
-    input.addEventListener('keydown', (ev) => {
-      // Enter sends; Shift+Enter is a new line; Enter that ends an IME composition (Korean, …) is not a send.
-      if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing && ev.keyCode !== 229) {
-        ev.preventDefault();
-        this.#sendChat();
-      }
-    });
-    input.addEventListener('input', () => this.#fitInput());
 
     const remote = /** @type {HTMLVideoElement} */ (this.#el('remote-video'));
     remote.muted = false;
@@ -176,6 +231,13 @@ export class CallView {
     if (typeof ResizeObserver === 'function') {
       new ResizeObserver(() => this.#fitRemoteVideo()).observe(this.#el('stage'));
     }
+    // Marked texts follow a change of language by themselves (localize.js); these are computed.
+    this.#language.onChange(() => {
+      this.#renderTitle();
+      this.#chat.relocalize();
+      this.#settings.relocalize();
+      this.#stats.relocalize();
+    });
   }
 
   /**
@@ -201,9 +263,10 @@ export class CallView {
     on('localstream', (/** @type {{stream: MediaStream | null}} */ d) => this.#renderLocal(d.stream));
     on('remotestream', (/** @type {{stream: MediaStream | null}} */ d) => this.#renderRemote(d.stream));
     on('mediastate', (/** @type {MediaState} */ m) => this.#renderMedia(m));
-    on('chat', (/** @type {ChatEntry} */ e) => this.#addChat(e));
-    on('chatstate', (/** @type {{open: boolean}} */ d) => this.#renderChatState(d.open));
-    on('notice', (/** @type {Notice} */ n) => this.#showNotice(n.message));
+    on('devices', (/** @type {DeviceList} */ d) => this.#settings.renderDevices(d));
+    on('chat', (/** @type {ChatEntry} */ e) => this.#chat.add(e));
+    on('chatstate', (/** @type {{open: boolean}} */ d) => this.#chat.renderState(d.open));
+    on('notice', (/** @type {Notice} */ n) => this.#renderNotice(n));
     on('path', (/** @type {{path: IcePath | null}} */ d) => this.#renderPath(d.path));
 
     this.#showNotice('');
@@ -211,24 +274,27 @@ export class CallView {
     this.#renderLocal(call.localStream);
     this.#renderRemote(call.remoteStream);
     this.#renderMedia(call.mediaState);
-    this.#renderChatState(call.chatOpen);
+    this.#settings.renderDevices(call.devices);
+    this.#chat.renderState(call.chatOpen);
     this.#renderPath(call.path);
   }
 
   /**
-   * Replaces the page with a message, for browsers that cannot make calls at all.
+   * Replaces the page with a message, for browsers that cannot make calls at all (title and detail are
+   * locale keys). keepLink leaves "Copy link" up, to open the call in another browser.
    * @param {string} title
    * @param {string} detail
+   * @param {{keepLink?: boolean}} [options]
    */
-  showFatal(title, detail) {
+  showFatal(title, detail, { keepLink = false } = {}) {
     this.#el('call-view').hidden = true;
     this.#el('room-full').hidden = true;
     this.#el('end-view').hidden = false;
-    this.#el('end-title').textContent = title;
-    this.#el('end-detail').textContent = detail;
+    setText(this.#el('end-title'), this.#t, title);
+    setText(this.#el('end-detail'), this.#t, detail);
     this.#el('rejoin-btn').hidden = true;
-    this.#el('copy-link').hidden = true;
-    this.#setStatus('Cannot make calls', 'ended');
+    this.#el('copy-link').hidden = !keepLink;
+    this.#setStatus('unsupported.status', 'ended');
   }
 
   // --- state ---------------------------------------------------------------------------------------
@@ -245,36 +311,39 @@ export class CallView {
     this.#el('end-view').hidden = screen !== 'end';
     this.#el('copy-link').hidden = screen !== 'call';
     if (screen === 'end') {
-      this.#el('end-title').textContent = view.title;
-      this.#el('end-detail').textContent = view.detail;
+      setText(this.#el('end-title'), this.#t, view.title, view.params);
+      setText(this.#el('end-detail'), this.#t, view.detail, view.params);
       this.#el('rejoin-btn').hidden = false;
     }
     if (screen !== 'call') this.#showNotice('');
 
-    this.#el('stage-title').textContent = view.title;
-    this.#el('stage-detail').textContent = view.detail;
+    setText(this.#el('stage-title'), this.#t, view.title, view.params);
+    setText(this.#el('stage-detail'), this.#t, view.detail, view.params);
     this.#el('invite').hidden = !view.invite;
     this.#el('retry-btn').hidden = !view.retry;
     this.#renderRemoteVideo();
 
     const hangup = /** @type {HTMLButtonElement} */ (this.#el('hangup-btn'));
     hangup.disabled = screen !== 'call';
+    void this.#wake.set(s.state === 'connected' || s.state === 'reconnecting');
+    this.#autoHide.show(); // a change of state is worth seeing
   }
 
   /**
-   * @param {string} text
+   * @param {string} key
    * @param {string} state
    */
-  #setStatus(text, state) {
+  #setStatus(key, state) {
     this.#doc.body.dataset.state = state;
-    this.#el('call-state').textContent = text;
-    this.#statusText = text;
+    setText(this.#el('call-state'), this.#t, key);
+    this.#status = { key, params: undefined };
     this.#renderTitle();
   }
 
   #renderTitle() {
-    const unread = this.#unread > 0 ? `(${this.#unread}) ` : '';
-    this.#doc.title = `${unread}maju · ${this.#statusText}`;
+    const status = this.#t(this.#status.key, this.#status.params);
+    const unread = this.#chat.unread;
+    this.#doc.title = unread > 0 ? this.#t('room.docTitleUnread', { count: unread, status }) : this.#t('room.docTitle', { status });
   }
 
   /**
@@ -284,23 +353,40 @@ export class CallView {
   #renderPath(path) {
     const el = this.#el('call-path');
     const show = path !== null && this.#call?.state === 'connected';
-    const text = show ? describePath(path) : '';
-    if (el.textContent !== text) el.textContent = text;
     el.hidden = !show;
     if (show) {
-      el.title = explainPath(path);
+      const { key, params } = describePath(path);
+      setText(el, this.#t, key, params);
+      setAttr(el, 'title', this.#t, `${key}.explain`, params);
       this.#doc.body.dataset.path = path.relayed ? 'relayed' : 'direct';
     } else {
-      el.removeAttribute('title');
+      setText(el, this.#t, '');
+      setAttr(el, 'title', this.#t, '');
       delete this.#doc.body.dataset.path;
     }
   }
 
-  /** @param {string} text '' hides the notice. */
-  #showNotice(text) {
+  /** @param {Notice} n */
+  #renderNotice(n) {
+    if (n.key) {
+      this.#showNotice(n.key, n.params);
+    } else {
+      // Older events carried words; shown as they are until every sender speaks in keys.
+      const notice = this.#el('notice');
+      setText(notice, this.#t, '');
+      notice.textContent = n.message ?? '';
+      notice.hidden = !n.message;
+    }
+  }
+
+  /**
+   * @param {string} key '' hides the notice.
+   * @param {Record<string, string>} [params]
+   */
+  #showNotice(key, params) {
     const notice = this.#el('notice');
-    notice.textContent = text;
-    notice.hidden = text === '';
+    setText(notice, this.#t, key, params);
+    notice.hidden = key === '';
   }
 
   // --- video ---------------------------------------------------------------------------------------
@@ -329,6 +415,11 @@ export class CallView {
     this.#renderRemoteVideo();
   }
 
+  /**
+   * Plays the other person's video with sound. Browsers that allow sound only after a tap (iOS Safari,
+   * Chrome without prior interaction) refuse: then the picture plays muted at once, and "Tap to hear"
+   * (or any tap on the page) turns the sound on.
+   */
   #playRemote() {
     const video = /** @type {HTMLVideoElement} */ (this.#el('remote-video'));
     const btn = this.#el('play-btn');
@@ -338,8 +429,11 @@ export class CallView {
         btn.hidden = true;
       },
       (err) => {
-        // Autoplay with sound can be refused until the person interacts with the page.
-        if (err instanceof DOMException && err.name === 'NotAllowedError') btn.hidden = false;
+        if (!(err instanceof DOMException && err.name === 'NotAllowedError')) return;
+        btn.hidden = false;
+        video.muted = true;
+        video.play().catch(() => {});
+        this.#doc.addEventListener('pointerdown', () => this.#playRemote(), { once: true, capture: true });
       },
     );
   }
@@ -359,12 +453,22 @@ export class CallView {
       const live = stream?.getTracks().filter((t) => t.readyState === 'live') ?? [];
       let detail = '';
       if (live.length === 0) {
-        detail = 'The other person is not sending audio or video (no camera or microphone). They can still see and hear you.';
+        detail = 'remote.nothing';
       } else if (!live.some((t) => t.kind === 'video')) {
-        detail = 'The other person has no camera: audio only.';
+        detail = 'remote.audioOnly';
       }
-      this.#el('stage-detail').textContent = detail;
+      setText(this.#el('stage-detail'), this.#t, detail);
     }
+  }
+
+  /**
+   * Plays the other person's sound on the chosen speaker (where the browser lets a page choose).
+   * @param {string} speakerId '' for the system's default.
+   */
+  #applySpeaker(speakerId) {
+    const video = /** @type {HTMLVideoElement & {sinkId?: string, setSinkId?: (id: string) => Promise<void>}} */ (this.#el('remote-video'));
+    if (typeof video.setSinkId !== 'function' || video.sinkId === speakerId) return;
+    video.setSinkId(speakerId).catch((err) => console.warn('maju: could not switch the speaker:', err));
   }
 
   /**
@@ -387,168 +491,42 @@ export class CallView {
 
   /** @param {MediaState} m */
   #renderMedia(m) {
+    const t = this.#t;
     const mute = /** @type {HTMLButtonElement} */ (this.#el('mute-btn'));
     mute.disabled = !m.hasMic;
     mute.setAttribute('aria-pressed', String(m.hasMic && !m.micOn));
-    setLabel(mute, !m.hasMic ? 'No mic' : m.micOn ? 'Mute' : 'Muted');
+    setLabel(mute, t, !m.hasMic ? 'ctl.noMic' : m.micOn ? 'ctl.mute' : 'ctl.muted');
 
     const cam = /** @type {HTMLButtonElement} */ (this.#el('camera-btn'));
     cam.disabled = !m.hasCamera;
     cam.setAttribute('aria-pressed', String(m.hasCamera && !m.cameraOn));
-    setLabel(cam, !m.hasCamera ? 'No camera' : m.cameraOn ? 'Stop camera' : 'Camera off');
+    setLabel(cam, t, !m.hasCamera ? 'ctl.noCamera' : m.cameraOn ? 'ctl.stopCamera' : 'ctl.cameraOff');
+
+    const flip = this.#el('flip-btn');
+    flip.hidden = !m.canFlip;
+    /** @type {HTMLButtonElement} */ (flip).disabled = !m.cameraOn;
+    const share = this.#el('share-btn');
+    share.hidden = !m.canShareScreen;
+    share.setAttribute('aria-pressed', String(m.sharingScreen));
+    setLabel(share, t, m.sharingScreen ? 'ctl.sharing' : 'ctl.share');
+    this.#doc.body.classList.toggle('sharing-screen', m.sharingScreen);
+    this.#doc.body.classList.toggle('camera-back', m.facingMode === 'environment');
+    this.#applySpeaker(m.canChooseSpeaker ? m.speakerId : '');
+    this.#settings.renderMedia(m);
 
     const off = this.#el('self-off');
     off.hidden = m.hasCamera && m.cameraOn;
-    off.textContent = m.hasCamera ? 'Camera off' : 'No camera';
+    setText(off, t, m.hasCamera ? 'self.cameraOff' : 'self.noCamera');
     this.#el('self-view').classList.toggle('is-off', !(m.hasCamera && m.cameraOn));
-  }
-
-  // --- chat ----------------------------------------------------------------------------------------
-
-  /** @param {boolean} open */
-  #setChatOpen(open) {
-    const panel = this.#el('chat-panel');
-    panel.hidden = !open;
-    this.#doc.body.classList.toggle('chat-open', open);
-    const toggle = this.#el('chat-toggle');
-    toggle.setAttribute('aria-expanded', String(open));
-    if (open) {
-      this.#setUnread(0);
-      const log = this.#el('chat-log');
-      log.scrollTop = log.scrollHeight;
-      const input = /** @type {HTMLTextAreaElement} */ (this.#el('chat-input'));
-      (input.disabled ? this.#el('chat-close') : input).focus();
-    } else if (panel.contains(this.#doc.activeElement)) {
-      toggle.focus();
-    }
-  }
-
-  /** @param {number} n */
-  #setUnread(n) {
-    this.#unread = n;
-    const badge = this.#el('unread-badge');
-    badge.textContent = n > 99 ? '99+' : String(n);
-    badge.hidden = n === 0;
-    const toggle = this.#el('chat-toggle');
-    if (n > 0) {
-      toggle.setAttribute('aria-label', `Chat, ${n} unread`);
-    } else {
-      toggle.removeAttribute('aria-label');
-    }
-    this.#renderTitle();
-  }
-
-  /** @param {boolean} open */
-  #renderChatState(open) {
-    const input = /** @type {HTMLTextAreaElement} */ (this.#el('chat-input'));
-    const send = /** @type {HTMLButtonElement} */ (this.#el('chat-send'));
-    input.disabled = !open;
-    send.disabled = !open;
-    input.placeholder = open ? 'Write a message…' : 'Not connected';
-  }
-
-  #sendChat() {
-    const call = this.#call;
-    const input = /** @type {HTMLTextAreaElement} */ (this.#el('chat-input'));
-    const text = input.value;
-    if (!call || text.trim() === '') return;
-    try {
-      call.sendChat(text);
-    } catch (err) {
-      this.#showNotice(`Message not sent: ${err instanceof Error ? err.message : String(err)}`);
-      return;
-    }
-    input.value = '';
-    this.#fitInput();
-    input.focus();
-  }
-
-  #fitInput() {
-    const input = /** @type {HTMLTextAreaElement} */ (this.#el('chat-input'));
-    input.style.height = 'auto';
-    input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
-  }
-
-  /** @param {ChatEntry} entry */
-  #addChat(entry) {
-    const doc = this.#doc;
-    const log = this.#el('chat-log');
-    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
-
-    const item = doc.createElement('li');
-    item.className = `chat-msg from-${entry.from}`;
-    const meta = doc.createElement('p');
-    meta.className = 'chat-meta';
-    const sender = doc.createElement('span');
-    sender.className = 'chat-sender';
-    sender.textContent = entry.from === 'me' ? 'You' : 'Them';
-    const time = doc.createElement('time');
-    time.className = 'chat-time';
-    const when = new Date(entry.receivedAt);
-    time.dateTime = when.toISOString();
-    time.textContent = this.#timeFormat.format(when);
-    meta.append(sender, ' ', time);
-    const text = doc.createElement('p');
-    text.className = 'chat-text';
-    text.textContent = entry.text; // text, never HTML
-    item.append(meta, text);
-    log.append(item);
-    this.#el('chat-empty').hidden = true;
-
-    if (atBottom || entry.from === 'me') log.scrollTop = log.scrollHeight;
-    if (entry.from === 'them' && this.#el('chat-panel').hidden) this.#setUnread(this.#unread + 1);
-  }
-
-  // --- copy link -----------------------------------------------------------------------------------
-
-  /** @param {HTMLElement} btn */
-  async #copyLink(btn) {
-    let ok = false;
-    try {
-      await navigator.clipboard.writeText(this.#roomUrl);
-      ok = true;
-    } catch {
-      ok = this.#copyBySelection();
-    }
-    const label = btn.querySelector('.copy-label');
-    if (!label) return;
-    label.textContent = ok ? 'Copied' : 'Copy failed — select the link';
-    if (!ok) this.#revealInvite();
-    clearTimeout(this.#copyTimers.get(btn));
-    this.#copyTimers.set(
-      btn,
-      setTimeout(() => {
-        label.textContent = 'Copy link';
-      }, 2000),
-    );
-  }
-
-  /** The old way to copy, for pages without the Clipboard API (plain HTTP on a LAN address). */
-  #copyBySelection() {
-    const input = /** @type {HTMLInputElement} */ (this.#el('invite-link'));
-    const hidden = this.#el('invite').hidden;
-    try {
-      this.#el('invite').hidden = false;
-      input.select();
-      return this.#doc.execCommand('copy');
-    } catch {
-      return false;
-    } finally {
-      this.#el('invite').hidden = hidden;
-    }
-  }
-
-  #revealInvite() {
-    const invite = this.#el('invite');
-    if (!invite.hidden) /** @type {HTMLInputElement} */ (this.#el('invite-link')).select();
   }
 }
 
 /**
  * @param {HTMLElement} btn
- * @param {string} text
+ * @param {import('./i18n.js').Translate} t
+ * @param {string} key
  */
-function setLabel(btn, text) {
+function setLabel(btn, t, key) {
   const label = btn.querySelector('.ctl-label');
-  if (label) label.textContent = text;
+  if (label) setText(label, t, key);
 }
