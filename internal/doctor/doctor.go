@@ -215,13 +215,13 @@ func (c *check) path(ctx context.Context) (string, error) {
 
 func (c *check) chat(ctx context.Context) (string, error) {
 	start := time.Now()
-	if _, err := c.relay.SendChat("maju doctor ping"); err != nil {
+	if err := send(ctx, c.relay, "maju doctor ping"); err != nil {
 		return "", err
 	}
 	if err := receive(ctx, c.other, "maju doctor ping"); err != nil {
 		return "", err
 	}
-	if _, err := c.other.SendChat("maju doctor pong"); err != nil {
+	if err := send(ctx, c.other, "maju doctor pong"); err != nil {
 		return "", err
 	}
 	if err := receive(ctx, c.relay, "maju doctor pong"); err != nil {
@@ -229,6 +229,26 @@ func (c *check) chat(ctx context.Context) (string, error) {
 	}
 	c.report.ChatRTT = time.Since(start)
 	return fmt.Sprintf("a chat message went there and back in %v", c.report.ChatRTT.Round(time.Microsecond)), nil
+}
+
+// send sends a chat message once p is connected. A connection can drop for a moment right after it
+// was made (ICE switching to a better pair, a loaded machine); that is waited out within ctx, not
+// reported as a failed check.
+func send(ctx context.Context, p *peer.Peer, text string) error {
+	for {
+		if err := p.WaitConnected(ctx); err != nil {
+			return err
+		}
+		_, err := p.SendChat(text)
+		if !errors.Is(err, peer.ErrNotConnected) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 func receive(ctx context.Context, p *peer.Peer, text string) error {

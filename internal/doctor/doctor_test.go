@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -38,7 +39,9 @@ func TestDoctorPassesThroughTheEmbeddedRelay(t *testing.T) {
 		edit     func(*config.Config)
 		protocol string
 	}{
-		{"udp", nil, "udp"},
+		// With both offered, pion's relay-only agent usually nominates the UDP relay, but now and then the
+		// TCP allocation is ready first and wins; either is a working relayed call.
+		{"udp and tcp", nil, "udp tcp"},
 		{"tcp only", func(c *config.Config) { c.TURN.UDPAddr = "" }, "tcp"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -46,7 +49,7 @@ func TestDoctorPassesThroughTheEmbeddedRelay(t *testing.T) {
 			if !r.OK || len(r.Steps) != 7 {
 				t.Fatalf("report not OK: %+v", r)
 			}
-			if r.Path == nil || !r.Path.Relayed || r.Path.LocalType != "relay" || r.Path.Protocol != tc.protocol {
+			if r.Path == nil || !r.Path.Relayed || r.Path.LocalType != "relay" || !slices.Contains(strings.Fields(tc.protocol), r.Path.Protocol) {
 				t.Fatalf("path %v, want relayed over %s", r.Path, tc.protocol)
 			}
 			if r.ChatRTT <= 0 {

@@ -202,13 +202,15 @@ func (c *conn) join(m protocol.Message) {
 	}
 	c.joined, c.roomID = true, m.Room
 	c.extendDeadline()
-	if !pairing.Alone {
-		// The peer hears of us before we can send it anything: our welcome is queued after this.
-		pairing.Peer.send(protocol.Message{Type: protocol.TypePeerJoined, Polite: !pairing.Polite})
-	}
+	// Welcome first: once the peer hears peer-joined it may send us an offer at once, which must not
+	// overtake our welcome. The peer still hears of us before we can send it anything: this reader
+	// goroutine handles nothing else until both are queued.
 	servers, ttl := c.h.iceServers(c)
 	c.send(protocol.Message{Type: protocol.TypeWelcome, Room: m.Room, Peer: !pairing.Alone, Polite: pairing.Polite,
 		ICEServers: servers, ICETTL: ttl})
+	if !pairing.Alone {
+		pairing.Peer.send(protocol.Message{Type: protocol.TypePeerJoined, Polite: !pairing.Polite})
+	}
 	c.log.Debug("joined", "room", logRoom(m.Room), "alone", pairing.Alone)
 }
 
