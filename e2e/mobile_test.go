@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -28,7 +29,16 @@ var (
 	android = device{"android", 412, 915, 2.625, true,
 		"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36"}
 	desktop = device{"desktop", 1280, 800, 1, false, ""}
+	tablet  = device{"tablet", 820, 1180, 2, true,
+		"Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"}
 )
+
+// landscape is d turned sideways.
+func (d device) landscape() device {
+	d.name += "-landscape"
+	d.width, d.height = d.height, d.width
+	return d
+}
 
 // emulate makes p's page look like d to the page: size, density, touch, coarse pointer, user agent.
 func (p *person) emulate(d device) {
@@ -123,6 +133,13 @@ func TestCallOnEachDevice(t *testing.T) {
 			b.waitConnected()
 			a.checkLayout("call", d)
 			a.shotTo(dir, "call", d)
+			if d.touch { // the same phone turned sideways, and a tablet
+				for _, other := range []device{d.landscape(), tablet} {
+					a.emulate(other)
+					a.checkLayout("call", other)
+				}
+				a.emulate(d)
+			}
 			useControls(t, a, b, d, dir)
 		})
 	}
@@ -241,5 +258,41 @@ func noEnglish(t *testing.T, p *person, where string) {
 			t.Errorf("%s: the Korean page shows the English word %q in: %s", where, w, text)
 			return
 		}
+	}
+}
+
+// beforeLoad runs src in p's pages before their own scripts, as a browser that lacks something would be.
+func (p *person) beforeLoad(what, src string) {
+	p.t.Helper()
+	p.do(what, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src})
+		return err
+	}))
+}
+
+// A browser without WebRTC (old, or built into a chat app) gets a page that says so and what to open
+// instead, with the link to copy; so does one with WebRTC but no camera access on a secure page.
+func TestBrowserThatCannotCall(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct{ name, src string }{
+		{"no WebRTC", `delete window.RTCPeerConnection; delete window.webkitRTCPeerConnection;`},
+		{"no getUserMedia", `Object.defineProperty(navigator, 'mediaDevices', { value: undefined });`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := e.newPerson(tc.name)
+			p.emulate(android)
+			p.beforeLoad("remove "+tc.name, tc.src)
+			p.open(e.url + "/new")
+			p.waitText("#end-title", "This browser cannot make video calls")
+			p.waitText("#call-state", "Cannot make calls")
+			if detail := eval[string](p, `__e2e.text('#end-detail')`); !strings.Contains(detail, "Open this link in Chrome, Safari, Firefox or Edge") {
+				t.Errorf("the page does not say what to open instead: %q", detail)
+			}
+			p.waitVisible("#copy-link")
+			if eval[bool](p, `__e2e.visible('#call-view') || __e2e.visible('#rejoin-btn')`) {
+				t.Error("the call screen or a rejoin button shows in a browser that cannot call")
+			}
+			p.checkLayout("cannot call", android)
+		})
 	}
 }
