@@ -9,7 +9,7 @@
 // Environment:
 //
 //	MAJU_CHROMIUM     the browser to run (default /usr/bin/chromium, then chromium on PATH)
-//	MAJU_SCREENSHOTS  a folder where TestScreenshots keeps its PNGs (default: a temporary folder)
+//	MAJU_SCREENSHOTS  a folder where the screenshot-taking tests keep their PNGs (default: a temporary folder)
 //	MAJU_E2E_VERBOSE  1 logs every console message of every page (default: warnings and errors) and the
 //	                  server's debug log, pion's included (default: warnings)
 //

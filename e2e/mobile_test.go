@@ -123,6 +123,10 @@ func TestCallOnEachDevice(t *testing.T) {
 			e := newEnv(t, withChromiumFlags(chromedp.Flag("use-fake-device-for-media-stream", "device-count=3")))
 			a, b := e.newPerson(d.name), e.newPerson("other")
 			a.emulate(d)
+			a.open(e.url + "/")
+			a.waitVisible("#start-call")
+			a.checkLayout("start page", d)
+			a.shotTo(dir, "landing", d)
 			a.open(e.url + "/new")
 			a.waitText("#call-state", "Waiting for the other person…")
 			a.checkLayout("waiting", d)
@@ -294,5 +298,55 @@ func TestBrowserThatCannotCall(t *testing.T) {
 			}
 			p.checkLayout("cannot call", android)
 		})
+	}
+}
+
+// Where the browser allows sound only after a tap (iOS Safari; Chromium told to behave the same), the
+// other person's video plays at once without sound, "Tap to hear" shows, and a tap brings the sound.
+// A joins without camera and microphone: Chromium lets a page that captures them play sound anyway.
+func TestSoundStartsOnTheFirstTap(t *testing.T) {
+	e := newEnv(t, withChromiumFlags(chromedp.Flag("autoplay-policy", "document-user-activation-required")))
+	a, b := e.newPerson("A"), e.newPerson("B")
+	a.emulate(iPhone)
+	a.denyMedia("audio", "video")
+	a.open(e.url + "/new")
+	a.waitText("#call-state", "Waiting for the other person…")
+	b.open(eval[string](a, `location.href`))
+	a.waitText("#call-state", "Connected")
+	a.waitVisible("#play-btn")
+	a.waitRemoteVideoPlaying() // the picture plays, muted, before any tap
+	if !eval[bool](a, `document.querySelector('#remote-video').muted`) {
+		t.Fatal("the video plays with sound before a tap, which this browser forbids")
+	}
+	a.click("#play-btn")
+	a.waitJS("sound on after the tap", `!document.querySelector('#remote-video').muted && !document.querySelector('#remote-video').paused`)
+	a.waitJS("the button gone", `!__e2e.visible('#play-btn')`)
+}
+
+// A phone puts the page in the background (the OS pauses its media) and brings it back: the call's video
+// plays again by itself. The visibility change is simulated in the page (headless Chromium has no
+// background); the pause is real.
+func TestCallComesBackFromTheBackground(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.newPerson("A"), e.newPerson("B")
+	a.emulate(android)
+	startCall(e, a, b)
+	a.waitJS("hidden, media paused", `(() => {
+		window.__visibility = 'hidden';
+		Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => window.__visibility });
+		document.dispatchEvent(new Event('visibilitychange'));
+		document.querySelector('#remote-video').pause();
+		document.querySelector('#local-video').pause();
+		return document.querySelector('#remote-video').paused;
+	})()`)
+	a.waitJS("visible again", `(() => {
+		window.__visibility = 'visible';
+		document.dispatchEvent(new Event('visibilitychange'));
+		return true;
+	})()`)
+	a.waitJS("the videos play again", `!document.querySelector('#remote-video').paused && !document.querySelector('#local-video').paused`)
+	a.waitRemoteVideoPlaying()
+	if s := eval[string](a, `majuCall.state`); s != "connected" {
+		t.Fatalf("state %q after coming back", s)
 	}
 }
