@@ -10,8 +10,10 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // device is a phone or computer to emulate: its screen, pixel density, touch and user agent.
@@ -304,14 +306,20 @@ func TestBrowserThatCannotCall(t *testing.T) {
 // Where the browser allows sound only after a tap (iOS Safari; Chromium told to behave the same), the
 // other person's video plays at once without sound, "Tap to hear" shows, and a tap brings the sound.
 // A joins without camera and microphone: Chromium lets a page that captures them play sound anyway.
+//
+// "Share link…" hands the system share sheet (stubbed: headless has none) the call's link — pressed last,
+// as any tap before would let the sound start by itself.
 func TestSoundStartsOnTheFirstTap(t *testing.T) {
 	e := newEnv(t, withChromiumFlags(chromedp.Flag("autoplay-policy", "document-user-activation-required")))
 	a, b := e.newPerson("A"), e.newPerson("B")
 	a.emulate(iPhone)
 	a.denyMedia("audio", "video")
+	a.beforeLoad("a share sheet", `navigator.share = (data) => { window.__shared = data; return Promise.resolve(); };`)
 	a.open(e.url + "/new")
 	a.waitText("#call-state", "Waiting for the other person…")
-	b.open(eval[string](a, `location.href`))
+	link := eval[string](a, `location.href`)
+	a.waitVisible("#share-link") // offered where a share sheet exists
+	b.open(link)
 	a.waitText("#call-state", "Connected")
 	a.waitVisible("#play-btn")
 	a.waitRemoteVideoPlaying() // the picture plays, muted, before any tap
@@ -321,16 +329,50 @@ func TestSoundStartsOnTheFirstTap(t *testing.T) {
 	a.click("#play-btn")
 	a.waitJS("sound on after the tap", `!document.querySelector('#remote-video').muted && !document.querySelector('#remote-video').paused`)
 	a.waitJS("the button gone", `!__e2e.visible('#play-btn')`)
+
+	a.waitJS("press Share link… (hidden now the call runs; pressed from the page)", `(document.querySelector('#share-link').click(), true)`)
+	a.waitJS("the link shared", fmt.Sprintf(`window.__shared && window.__shared.url === %q`, link))
 }
 
-// A phone puts the page in the background (the OS pauses its media) and brings it back: the call's video
-// plays again by itself. The visibility change is simulated in the page (headless Chromium has no
-// background); the pause is real.
-func TestCallComesBackFromTheBackground(t *testing.T) {
+// In a call the self-view can be dragged to another corner (and moved with the arrow keys), the
+// controls fade away after a few quiet seconds and come back with a tap on the picture, and when the page
+// goes to the background (the OS pauses its media) and comes back, the videos play again by themselves.
+// The visibility change is simulated in the page (headless Chromium has no background); the pause is real.
+func TestSelfViewControlsAndBackground(t *testing.T) {
 	e := newEnv(t)
 	a, b := e.newPerson("A"), e.newPerson("B")
-	a.emulate(android)
+	a.emulate(desktop)
 	startCall(e, a, b)
+	a.waitJS("self-view in the bottom-right corner", `document.querySelector('#self-view').dataset.corner === 'bottom-right'`)
+
+	// Drag it with the mouse to the top left of the stage.
+	box := eval[[]float64](a, `(() => { const r = document.querySelector('#self-view').getBoundingClientRect(); const s = document.querySelector('#stage').getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2, s.x + 40, s.y + 40]; })()`)
+	a.do("drag the self-view", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		steps := []struct {
+			typ  input.DispatchMouseEventType
+			x, y float64
+		}{{input.DispatchMouseEventTypeMousePressed, box[0], box[1]}, {input.DispatchMouseEventTypeMouseMoved, (box[0] + box[2]) / 2, (box[1] + box[3]) / 2}, {input.DispatchMouseEventTypeMouseMoved, box[2], box[3]}, {input.DispatchMouseEventTypeMouseReleased, box[2], box[3]}}
+		for _, s := range steps {
+			p := input.DispatchMouseEventParams{Type: s.typ, X: s.x, Y: s.y, Button: input.MouseButtonLeft, Buttons: 1, ClickCount: 1}
+			if s.typ == input.DispatchMouseEventTypeMouseReleased {
+				p.Buttons = 0
+			}
+			if _, err := cdp.Call(ctx, t, input.DispatchMouseEvent, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	a.waitJS("dropped in the top-left corner", `document.querySelector('#self-view').dataset.corner === 'top-left'`)
+	a.do("focus the self-view", chromedp.Focus(chromedp.ID("self-view")))
+	a.do("arrow right", chromedp.KeyEvent(kb.ArrowRight))
+	a.waitJS("moved right with the keyboard", `document.querySelector('#self-view').dataset.corner === 'top-right'`)
+	a.waitJS("focus leaves the self-view", `(document.activeElement.blur(), true)`)
+
+	a.waitJS("the controls fade after quiet seconds", `document.body.classList.contains('controls-hidden')`)
+	a.do("tap the picture", chromedp.Click(chromedp.ID("remote-video")))
+	a.waitJS("a tap brings them back", `!document.body.classList.contains('controls-hidden')`)
+
 	a.waitJS("hidden, media paused", `(() => {
 		window.__visibility = 'hidden';
 		Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => window.__visibility });

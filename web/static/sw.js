@@ -48,6 +48,7 @@ const SHELL = [
   '/js/callstats.js',
   '/js/chat.js',
   '/js/devices.js',
+  '/js/dom.js',
   '/js/diagnosis.js',
   '/js/i18n.js',
   '/js/icepath.js',

@@ -92,8 +92,6 @@ import { CallReport } from './callreport.js';
  * @property {string} key Locale key (every one Call uses is in media.js, NOTICE_KEYS).
  * @property {Record<string, string>} params Values for the text's {placeholders}; for media failures also
  *   params.why, the reason that ends the key (media.js, MediaWhy).
- * @property {string} [message] Never set by Call any more (notices are keys now); kept so that a reader
- *   written for the old words still type-checks.
  */
 
 /**

@@ -2,6 +2,7 @@
 // count. It draws chat entries a Call reports and hands typed messages to it. All text goes in with
 // textContent, never as HTML.
 
+import { byId } from './dom.js';
 import { setAttr, setText } from './localize.js';
 
 /** @typedef {import('./call.js').ChatEntry} ChatEntry */
@@ -35,9 +36,7 @@ export class ChatPanel {
    * @returns {T}
    */
   #el(id) {
-    const el = this.#doc.getElementById(id);
-    if (!el) throw new Error(`room page: #${id} is missing`);
-    return /** @type {T} */ (el);
+    return byId(this.#doc, id);
   }
 
   get unread() {

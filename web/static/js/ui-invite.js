@@ -2,6 +2,7 @@
 // with the system's share sheet where there is one, or scan its QR code from the waiting screen. The QR
 // code is drawn here from qr.js: no image service ever sees the link.
 
+import { byId } from './dom.js';
 import { setText } from './localize.js';
 import { encodeQR, qrPath } from './qr.js';
 
@@ -40,9 +41,7 @@ export class InvitePanel {
    * @returns {T}
    */
   #el(id) {
-    const el = this.#doc.getElementById(id);
-    if (!el) throw new Error(`room page: #${id} is missing`);
-    return /** @type {T} */ (el);
+    return byId(this.#doc, id);
   }
 
   /** Fills in the link and its QR code and wires the buttons. Call once. */

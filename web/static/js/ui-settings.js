@@ -2,6 +2,7 @@
 // microphone and speaker, data saver, audio only, connection details, and the language. It draws the
 // Call's 'devices' and 'mediastate' and hands choices to it.
 
+import { byId } from './dom.js';
 import { setText } from './localize.js';
 
 /** @typedef {import('./i18n.js').Translate} Translate */
@@ -48,9 +49,7 @@ export class SettingsSheet {
 
   /** @param {string} id */
   #el(id) {
-    const el = this.#doc.getElementById(id);
-    if (!el) throw new Error(`room page: #${id} is missing`);
-    return el;
+    return byId(this.#doc, id);
   }
 
   get open() {

@@ -2,6 +2,7 @@
 // frame rate, codecs and the path — read from the peer connection's getStats() once a second while the
 // panel is open (callstats.js does the arithmetic). Nothing is polled while it is closed.
 
+import { byId } from './dom.js';
 import { StatsMonitor, formatStats } from './callstats.js';
 import { describePath } from './icepath.js';
 import { setText } from './localize.js';
@@ -34,9 +35,7 @@ export class StatsPanel {
 
   /** @param {string} id */
   #el(id) {
-    const el = this.#doc.getElementById(id);
-    if (!el) throw new Error(`room page: #${id} is missing`);
-    return el;
+    return byId(this.#doc, id);
   }
 
   get open() {

@@ -6,12 +6,10 @@
 /** @typedef {import('./call.js').ChatEntry} ChatEntry */
 /** @typedef {import('./localmedia.js').MediaState} MediaState */
 /** @typedef {import('./devices.js').DeviceList} DeviceList */
-/**
- * A 'notice' event's detail: a locale key with its values (older senders: words in message).
- * @typedef {{kind: string, key?: string, params?: Record<string, string>, message?: string}} Notice
- */
+/** @typedef {import('./call.js').Notice} Notice */
 /** @typedef {import('./icepath.js').IcePath} IcePath */
 
+import { byId } from './dom.js';
 import { describePath } from './icepath.js';
 import { setAttr, setText } from './localize.js';
 import { ChatPanel } from './ui-chat.js';
@@ -185,9 +183,7 @@ export class CallView {
    * @returns {T}
    */
   #el(id) {
-    const el = this.#doc.getElementById(id);
-    if (!el) throw new Error(`room page: #${id} is missing`);
-    return /** @type {T} */ (el);
+    return byId(this.#doc, id);
   }
 
   /** Wires the controls that do not depend on a particular call. Call once. */
@@ -266,7 +262,7 @@ export class CallView {
     on('devices', (/** @type {DeviceList} */ d) => this.#settings.renderDevices(d));
     on('chat', (/** @type {ChatEntry} */ e) => this.#chat.add(e));
     on('chatstate', (/** @type {{open: boolean}} */ d) => this.#chat.renderState(d.open));
-    on('notice', (/** @type {Notice} */ n) => this.#renderNotice(n));
+    on('notice', (/** @type {Notice} */ n) => this.#showNotice(n.key, n.params));
     on('path', (/** @type {{path: IcePath | null}} */ d) => this.#renderPath(d.path));
 
     this.#showNotice('');
@@ -363,19 +359,6 @@ export class CallView {
       setText(el, this.#t, '');
       setAttr(el, 'title', this.#t, '');
       delete this.#doc.body.dataset.path;
-    }
-  }
-
-  /** @param {Notice} n */
-  #renderNotice(n) {
-    if (n.key) {
-      this.#showNotice(n.key, n.params);
-    } else {
-      // Older events carried words; shown as they are until every sender speaks in keys.
-      const notice = this.#el('notice');
-      setText(notice, this.#t, '');
-      notice.textContent = n.message ?? '';
-      notice.hidden = !n.message;
     }
   }
 
