@@ -15,6 +15,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { callStats, formatStats, StatsMonitor, UNKNOWN } from '../../web/static/js/callstats.js';
+import { fakeTimers } from './faketimers.mjs';
 
 /**
  * A report from testdata as a Map from id to entry, like RTCStatsReport (fresh objects each call).
@@ -375,31 +376,6 @@ test('formatStats: "—" for every unknown value, and for no sample at all', () 
   assert.equal(first.lossIn, '—');
   assert.equal(first.videoIn, '1280×720 · 30 fps');
 });
-
-/** Timers the test runs by hand. */
-function fakeTimers() {
-  /** @type {Map<number, {fn: () => void, ms: number}>} */
-  const pending = new Map();
-  let next = 1;
-  return {
-    pending,
-    setTimer: (/** @type {() => void} */ fn, /** @type {number} */ ms) => {
-      pending.set(next, { fn, ms });
-      return next++;
-    },
-    clearTimer: (/** @type {unknown} */ id) => {
-      pending.delete(/** @type {number} */ (id));
-    },
-    /** Runs the only pending timer and returns its delay. */
-    fire() {
-      assert.equal(pending.size, 1, 'one pending timer');
-      const [[id, t]] = pending;
-      pending.delete(id);
-      t.fn();
-      return t.ms;
-    },
-  };
-}
 
 const settle = () => new Promise((r) => setImmediate(r));
 

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describePath as describe, pathFromStats, PathMonitor, selectedPair } from '../../web/static/js/icepath.js';
 import { translator } from '../../web/static/js/i18n.js';
+import { fakeTimers } from './faketimers.mjs';
 
 const t = translator('en');
 /** The status-line words for a path, in English. @param {import('../../web/static/js/icepath.js').IcePath} path */
@@ -109,31 +110,6 @@ test("Firefox's shape: no transport entry, the pair says selected", () => {
   );
   assert.deepEqual(pathFromStats(report), { relayed: true, protocol: 'tcp', localType: 'relay', remoteType: 'srflx' });
 });
-
-/** Timers the test runs by hand. */
-function fakeTimers() {
-  /** @type {Map<number, {fn: () => void, ms: number}>} */
-  const pending = new Map();
-  let next = 1;
-  return {
-    pending,
-    setTimer: (/** @type {() => void} */ fn, /** @type {number} */ ms) => {
-      pending.set(next, { fn, ms });
-      return next++;
-    },
-    clearTimer: (/** @type {unknown} */ id) => {
-      pending.delete(/** @type {number} */ (id));
-    },
-    /** Runs the only pending timer and returns its delay. */
-    fire() {
-      assert.equal(pending.size, 1, 'one pending timer');
-      const [[id, t]] = pending;
-      pending.delete(id);
-      t.fn();
-      return t.ms;
-    },
-  };
-}
 
 const settle = () => new Promise((r) => setImmediate(r));
 

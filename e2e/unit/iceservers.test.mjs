@@ -2,6 +2,7 @@
 // schedule of their credentials, and the ?ice=relay switch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fakeTimers } from './faketimers.mjs';
 import {
   IceServers,
   offersRelay,
@@ -83,29 +84,6 @@ test('?ice=relay turns relay-only mode on', () => {
   assert.equal(relayOnlyFromQuery('?ice=all'), false);
   assert.equal(relayOnlyFromQuery('?ice=RELAY'), false);
 });
-
-function fakeTimers() {
-  /** @type {Map<number, {fn: () => void, ms: number}>} */
-  const pending = new Map();
-  let next = 1;
-  return {
-    pending,
-    setTimer: (/** @type {() => void} */ fn, /** @type {number} */ ms) => {
-      pending.set(next, { fn, ms });
-      return next++;
-    },
-    clearTimer: (/** @type {unknown} */ id) => {
-      pending.delete(/** @type {number} */ (id));
-    },
-    delays: () => [...pending.values()].map((t) => t.ms),
-    fire() {
-      assert.equal(pending.size, 1, 'one pending timer');
-      const [[id, t]] = pending;
-      pending.delete(id);
-      t.fn();
-    },
-  };
-}
 
 test('IceServers asks for fresh credentials after welcome and after each answer, until stopped', () => {
   const timers = fakeTimers();
