@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/netip"
 	"net/url"
@@ -38,6 +39,22 @@ type Config struct {
 	SendQueue int
 	// MaxConnections bounds concurrent WebSocket connections on this node (memory protection).
 	MaxConnections int
+	// MsgRate and MsgBurst are each connection's message token bucket: MsgRate messages a second on
+	// average, MsgBurst at once. A message beyond it is dropped and answered with rate-limited.
+	MsgRate  float64
+	MsgBurst int
+	// MaxConnsPerIP bounds concurrent connections from one client address (an IPv4 address or an IPv6
+	// /64), so one client cannot take all of MaxConnections.
+	MaxConnsPerIP int
+	// RoomRate and RoomBurst are each client address's bucket for opening new rooms: RoomRate a minute
+	// on average, RoomBurst at once.
+	RoomRate  float64
+	RoomBurst int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For header names the client address;
+	// empty means the TCP peer is the client.
+	TrustedProxies []netip.Prefix
+	// ResumeGrace is how long the seat of a client whose connection dropped is held for it to resume.
+	ResumeGrace time.Duration
 	// ShutdownTimeout is how long a graceful shutdown waits for connections to close.
 	ShutdownTimeout time.Duration
 	// LogFormat is "text" or "json"; LogLevel is debug, info, warn or error.
@@ -130,6 +147,12 @@ func Default() Config {
 		WriteTimeout:    10 * time.Second,
 		SendQueue:       64,
 		MaxConnections:  50000,
+		MsgRate:         20,
+		MsgBurst:        100,
+		MaxConnsPerIP:   20,
+		RoomRate:        30,
+		RoomBurst:       10,
+		ResumeGrace:     30 * time.Second,
 		ShutdownTimeout: 10 * time.Second,
 		LogFormat:       "text",
 		LogLevel:        "info",
@@ -217,6 +240,7 @@ func NewFlagSet(cfg *Config, usage io.Writer) *flag.FlagSet {
 	dur(&cfg.WriteTimeout, "write-timeout", "deadline for one write to a client")
 	num(&cfg.SendQueue, "send-queue", "messages queued for one client before it is dropped as too slow (4–4096)")
 	num(&cfg.MaxConnections, "max-connections", "most concurrent signaling connections (1–1000000)")
+	addLimitFlags(fs, cfg)
 	dur(&cfg.ShutdownTimeout, "shutdown-timeout", "how long a graceful shutdown waits")
 	str(&cfg.LogFormat, "log-format", "log format: text or json")
 	str(&cfg.LogLevel, "log-level", "log level: debug, info, warn or error")
@@ -228,6 +252,52 @@ func NewFlagSet(cfg *Config, usage io.Writer) *flag.FlagSet {
 			"(turn: URLs get credentials minted with -turn-secret, so set the same static-auth-secret in coturn)"),
 		func(v string) error { cfg.ExternalICE = splitList(v); return nil })
 	return fs
+}
+
+// addLimitFlags adds the per-client limits and what they need: the client address and the resume grace.
+func addLimitFlags(fs *flag.FlagSet, cfg *Config) {
+	num := func(p *int, name, help string) { fs.IntVar(p, name, *p, withEnv(name, help)) }
+	float := func(p *float64, name, help string) { fs.Float64Var(p, name, *p, withEnv(name, help)) }
+	float(&cfg.MsgRate, "msg-rate", "messages a second one connection may send on average (above 0); more are dropped")
+	num(&cfg.MsgBurst, "msg-burst", "most messages one connection may send at once, after a pause (at least 1)")
+	num(&cfg.MaxConnsPerIP, "max-conns-per-ip", "most concurrent signaling connections from one client address, an IPv6 /64 counting as one (at least 1)")
+	float(&cfg.RoomRate, "room-rate", "new rooms a minute one client address may open on average (above 0)")
+	num(&cfg.RoomBurst, "room-burst", "most new rooms one client address may open at once, after a pause (at least 1)")
+	fs.Func("trusted-proxies", withEnv("trusted-proxies",
+		"comma-separated CIDRs or IPs of reverse proxies whose X-Forwarded-For names the client address, "+
+			"e.g. 10.0.0.0/8,192.0.2.7; empty: the TCP peer is the client"),
+		func(v string) (err error) { cfg.TrustedProxies, err = parsePrefixes(v); return err })
+	fs.DurationVar(&cfg.ResumeGrace, "resume-grace", cfg.ResumeGrace,
+		withEnv("resume-grace", "how long the seat of a dropped connection is held for its client to resume (1s–10m)"))
+}
+
+// parsePrefixes reads a comma-separated list of CIDRs and single IPs (as /32 or /128). IPv4-mapped IPv6
+// entries become IPv4, since client addresses are compared unmapped.
+func parsePrefixes(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range splitList(v) {
+		p, err := parsePrefix(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {
+		a = a.Unmap()
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not a CIDR like 10.0.0.0/8 or an IP address", s)
+	}
+	if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	}
+	return p.Masked(), nil
 }
 
 func addHTTPSFlags(fs *flag.FlagSet, h *HTTPS) {
@@ -317,6 +387,7 @@ func (c Config) Validate() error {
 	if c.MaxConnections < 1 || c.MaxConnections > 1_000_000 {
 		bad("max-connections", "%d is outside 1–1000000", c.MaxConnections)
 	}
+	errs = append(errs, c.validateLimits()...)
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log-format", "%q is not text or json", c.LogFormat)
 	}
@@ -334,6 +405,38 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func (c Config) validateLimits() []error {
+	var errs []error
+	bad := func(flagName, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("-%s: %s", flagName, fmt.Sprintf(format, args...)))
+	}
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"msg-rate", c.MsgRate}, {"room-rate", c.RoomRate}} {
+		if !(r.v > 0) || math.IsInf(r.v, 1) { // !(v > 0) also catches NaN
+			bad(r.name, "%v is not a finite number above 0", r.v)
+		}
+	}
+	for _, n := range []struct {
+		name string
+		v    int
+	}{{"msg-burst", c.MsgBurst}, {"max-conns-per-ip", c.MaxConnsPerIP}, {"room-burst", c.RoomBurst}} {
+		if n.v < 1 {
+			bad(n.name, "%d is below 1", n.v)
+		}
+	}
+	for _, p := range c.TrustedProxies {
+		if !p.IsValid() {
+			bad("trusted-proxies", "%v is not a valid prefix", p)
+		}
+	}
+	if c.ResumeGrace < time.Second || c.ResumeGrace > 10*time.Minute {
+		bad("resume-grace", "%v is outside 1s–10m", c.ResumeGrace)
+	}
+	return errs
 }
 
 func (h HTTPS) validate() []error {

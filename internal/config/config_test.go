@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"math"
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
@@ -31,6 +33,13 @@ var allFlags = []struct{ flag, env string }{
 	{"write-timeout", "MAJU_WRITE_TIMEOUT"},
 	{"send-queue", "MAJU_SEND_QUEUE"},
 	{"max-connections", "MAJU_MAX_CONNECTIONS"},
+	{"msg-rate", "MAJU_MSG_RATE"},
+	{"msg-burst", "MAJU_MSG_BURST"},
+	{"max-conns-per-ip", "MAJU_MAX_CONNS_PER_IP"},
+	{"room-rate", "MAJU_ROOM_RATE"},
+	{"room-burst", "MAJU_ROOM_BURST"},
+	{"trusted-proxies", "MAJU_TRUSTED_PROXIES"},
+	{"resume-grace", "MAJU_RESUME_GRACE"},
 	{"shutdown-timeout", "MAJU_SHUTDOWN_TIMEOUT"},
 	{"log-format", "MAJU_LOG_FORMAT"},
 	{"log-level", "MAJU_LOG_LEVEL"},
@@ -77,6 +86,12 @@ func TestDefault(t *testing.T) {
 		WriteTimeout:    10 * time.Second,
 		SendQueue:       64,
 		MaxConnections:  50000,
+		MsgRate:         20,
+		MsgBurst:        100,
+		MaxConnsPerIP:   20,
+		RoomRate:        30,
+		RoomBurst:       10,
+		ResumeGrace:     30 * time.Second,
 		ShutdownTimeout: 10 * time.Second,
 		LogFormat:       "text",
 		LogLevel:        "info",
@@ -153,6 +168,13 @@ func TestLoad(t *testing.T) {
 			"MAJU_SHUTDOWN_TIMEOUT":  "1m",
 			"MAJU_LOG_FORMAT":        "json",
 			"MAJU_LOG_LEVEL":         "debug",
+			"MAJU_MSG_RATE":          "2.5",
+			"MAJU_MSG_BURST":         "5",
+			"MAJU_MAX_CONNS_PER_IP":  "3",
+			"MAJU_ROOM_RATE":         "0.5",
+			"MAJU_ROOM_BURST":        "2",
+			"MAJU_TRUSTED_PROXIES":   "10.0.0.0/8, 2001:db8::/32",
+			"MAJU_RESUME_GRACE":      "1m",
 		}, func(c *config.Config) {
 			c.Addr = "127.0.0.1:9000"
 			c.AllowedOrigins = []string{"https://a.example.com", "http://b.example.com:8080"}
@@ -166,12 +188,17 @@ func TestLoad(t *testing.T) {
 			c.ShutdownTimeout = time.Minute
 			c.LogFormat = "json"
 			c.LogLevel = "debug"
+			c.MsgRate, c.MsgBurst, c.MaxConnsPerIP, c.RoomRate, c.RoomBurst = 2.5, 5, 3, 0.5, 2
+			c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8::/32")}
+			c.ResumeGrace = time.Minute
 		}},
 		{"all from flags", []string{
 			"-addr", "[::1]:0", "-allowed-origins=https://x.example", "-max-message-bytes", "4096",
 			"-join-timeout", "100ms", "-ping-interval", "1h", "-pong-timeout", "30s", "-write-timeout", "1s",
 			"-send-queue", "4", "-max-connections", "1000000", "-shutdown-timeout", "5s",
 			"-log-format", "text", "-log-level", "error",
+			"-msg-rate", "1000", "-msg-burst", "1", "-max-conns-per-ip", "1", "-room-rate", "1e-3", "-room-burst", "1",
+			"-trusted-proxies", "192.0.2.7", "-resume-grace", "1s",
 		}, nil, func(c *config.Config) {
 			c.Addr = "[::1]:0"
 			c.AllowedOrigins = []string{"https://x.example"}
@@ -185,6 +212,9 @@ func TestLoad(t *testing.T) {
 			c.ShutdownTimeout = 5 * time.Second
 			c.LogFormat = "text"
 			c.LogLevel = "error"
+			c.MsgRate, c.MsgBurst, c.MaxConnsPerIP, c.RoomRate, c.RoomBurst = 1000, 1, 1, 0.001, 1
+			c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("192.0.2.7/32")}
+			c.ResumeGrace = time.Second
 		}},
 		{"flags win over env", []string{"-addr", "127.0.0.1:2", "-send-queue=128", "-allowed-origins", "https://flag.example"},
 			map[string]string{
@@ -211,6 +241,17 @@ func TestLoad(t *testing.T) {
 		{"last flag wins", []string{"-send-queue", "8", "-send-queue", "9"}, nil, func(c *config.Config) { c.SendQueue = 9 }},
 		{"max message size bounds", []string{"-max-message-bytes", "1048576"}, nil, func(c *config.Config) { c.MaxMessageBytes = 1 << 20 }},
 		{"send queue upper bound", []string{"-send-queue", "4096"}, nil, func(c *config.Config) { c.SendQueue = 4096 }},
+		{"trusted proxies: IPs, CIDRs, 4in6, host bits", []string{"-trusted-proxies",
+			" 2001:db8::1 ,, ::ffff:10.1.2.3, ::ffff:172.16.0.0/108, 10.9.8.7/8,"}, nil,
+			func(c *config.Config) {
+				c.TrustedProxies = []netip.Prefix{
+					netip.MustParsePrefix("2001:db8::1/128"), netip.MustParsePrefix("10.1.2.3/32"),
+					netip.MustParsePrefix("172.16.0.0/12"), netip.MustParsePrefix("10.0.0.0/8"),
+				}
+			}},
+		{"empty trusted proxies flag clears env", []string{"-trusted-proxies="}, map[string]string{"MAJU_TRUSTED_PROXIES": "10.0.0.0/8"},
+			func(*config.Config) {}},
+		{"resume grace upper bound", []string{"-resume-grace", "10m"}, nil, func(c *config.Config) { c.ResumeGrace = 10 * time.Minute }},
 		{"max connections lower bound", []string{"-max-connections", "1"}, nil, func(c *config.Config) { c.MaxConnections = 1 }},
 		{"turn from env and flags", []string{"-turn-tls", ":5349", "-turn-tls-cert", "c.pem", "-turn-tls-key", "k.pem",
 			"-turn-host", "call.example.com", "-ice-servers", "stun:stun.example.com, turn:t.example.com:3478?transport=tcp"},
@@ -306,6 +347,27 @@ func TestLoadInvalid(t *testing.T) {
 		{"shutdown-timeout zero", []string{"-shutdown-timeout", "0s"}, nil, []string{"-shutdown-timeout"}},
 		{"max-connections zero", []string{"-max-connections", "0"}, nil, []string{"-max-connections"}},
 		{"max-connections too many", []string{"-max-connections", "1000001"}, nil, []string{"-max-connections"}},
+		{"msg-rate zero", []string{"-msg-rate", "0"}, nil, []string{"-msg-rate"}},
+		{"msg-rate negative", []string{"-msg-rate=-1"}, nil, []string{"-msg-rate"}},
+		{"msg-rate NaN", []string{"-msg-rate", "NaN"}, nil, []string{"-msg-rate"}},
+		{"msg-rate infinite", []string{"-msg-rate", "Inf"}, nil, []string{"-msg-rate", "finite"}},
+		{"msg-rate not a number", []string{"-msg-rate", "fast"}, nil, []string{"-msg-rate"}},
+		{"msg-burst zero", []string{"-msg-burst", "0"}, nil, []string{"-msg-burst"}},
+		{"max-conns-per-ip zero", []string{"-max-conns-per-ip", "0"}, nil, []string{"-max-conns-per-ip"}},
+		{"max-conns-per-ip negative", []string{"-max-conns-per-ip=-5"}, nil, []string{"-max-conns-per-ip"}},
+		{"room-rate zero", []string{"-room-rate", "0"}, nil, []string{"-room-rate"}},
+		{"room-rate from env", nil, map[string]string{"MAJU_ROOM_RATE": "-3"}, []string{"-room-rate"}},
+		{"room-burst zero", []string{"-room-burst", "0"}, nil, []string{"-room-burst"}},
+		{"trusted-proxies host name", []string{"-trusted-proxies", "proxy.example.com"}, nil,
+			[]string{"-trusted-proxies", "proxy.example.com"}},
+		{"trusted-proxies bad bits", []string{"-trusted-proxies", "10.0.0.0/33"}, nil, []string{"-trusted-proxies", "10.0.0.0/33"}},
+		{"trusted-proxies one bad among good", []string{"-trusted-proxies", "10.0.0.0/8,10.0.0.300"}, nil,
+			[]string{"-trusted-proxies", "10.0.0.300"}},
+		{"trusted-proxies zone", []string{"-trusted-proxies", "fe80::1%eth0"}, nil, []string{"-trusted-proxies"}},
+		{"trusted-proxies from env", nil, map[string]string{"MAJU_TRUSTED_PROXIES": "x"}, []string{"MAJU_TRUSTED_PROXIES", "x"}},
+		{"resume-grace too short", []string{"-resume-grace", "999ms"}, nil, []string{"-resume-grace"}},
+		{"resume-grace too long", []string{"-resume-grace", "10m1s"}, nil, []string{"-resume-grace"}},
+		{"resume-grace without unit", []string{"-resume-grace", "30"}, nil, []string{"-resume-grace"}},
 		{"origin without scheme", []string{"-allowed-origins", "example.com"}, nil, []string{"-allowed-origins", "example.com"}},
 		{"origin with path", []string{"-allowed-origins", "https://x/path"}, nil, []string{"-allowed-origins", "https://x/path"}},
 		{"origin with query", []string{"-allowed-origins", "https://x?a=1"}, nil, []string{"-allowed-origins"}},
@@ -430,6 +492,16 @@ func TestValidate(t *testing.T) {
 		{"send-queue", func(c *config.Config) { c.SendQueue = -1 }, "-send-queue"},
 		{"max-connections", func(c *config.Config) { c.MaxConnections = -1 }, "-max-connections"},
 		{"log-format", func(c *config.Config) { c.LogFormat = "" }, "-log-format"},
+		{"msg-rate", func(c *config.Config) { c.MsgRate = 0 }, "-msg-rate"},
+		{"msg-burst", func(c *config.Config) { c.MsgBurst = 0 }, "-msg-burst"},
+		{"max-conns-per-ip", func(c *config.Config) { c.MaxConnsPerIP = 0 }, "-max-conns-per-ip"},
+		{"room-rate", func(c *config.Config) { c.RoomRate = math.NaN() }, "-room-rate"},
+		{"room-burst", func(c *config.Config) { c.RoomBurst = -1 }, "-room-burst"},
+		{"trusted-proxies", func(c *config.Config) { c.TrustedProxies = []netip.Prefix{{}} }, "-trusted-proxies"},
+		{"resume-grace", func(c *config.Config) { c.ResumeGrace = 0 }, "-resume-grace"},
+		{"trusted-proxies valid", func(c *config.Config) {
+			c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")}
+		}, ""},
 		{"log-level", func(c *config.Config) { c.LogLevel = "" }, "-log-level"},
 		{"turn disabled ignores its settings", func(c *config.Config) { c.TURN = config.TURN{} }, ""},
 		{"turn ipv6 public ip", func(c *config.Config) { c.TURN.PublicIP = "2001:db8::1" }, ""},

@@ -24,6 +24,10 @@ type wire struct {
 	Path      *string         `json:"path"`
 	Transport *string         `json:"transport"`
 	SetupMs   *int            `json:"setupMs"`
+	Resume    *string         `json:"resume"`
+	Keep      *bool           `json:"keep"`
+	Resumed   *bool           `json:"resumed"`
+	GraceMs   *int            `json:"graceMs"`
 }
 
 // Decode parses and validates one message. Its error is always an *Error whose code says what was wrong
@@ -56,10 +60,7 @@ func Decode(data []byte) (Message, error) {
 
 // decoders fills a Message's type-specific fields from the wire form, checking required fields.
 var decoders = map[Type]func(*wire, *Message) error{
-	TypeJoin: func(w *wire, m *Message) error {
-		m.Rollback = w.Rollback == nil || *w.Rollback
-		return requireString(w.Room, "room", &m.Room)
-	},
+	TypeJoin:      decodeJoin,
 	TypeOffer:     decodeSDP,
 	TypeAnswer:    decodeSDP,
 	TypeCandidate: decodeCandidate,
@@ -78,13 +79,24 @@ var decoders = map[Type]func(*wire, *Message) error{
 				return err
 			}
 		}
+		m.Resumed = w.Resumed != nil && *w.Resumed
 		return decodeICE(w, m)
 	},
 	TypeICERefresh: decodeNothing,
 	TypeICEServers: decodeICE,
 	TypeCallReport: decodeCallReport,
-	TypePeerJoined: func(w *wire, m *Message) error { return requireBool(w.Polite, "polite", &m.Polite) },
-	TypePeerLeft:   func(w *wire, m *Message) error { return requireString(w.Reason, "reason", &m.Reason) },
+	TypePeerJoined: func(w *wire, m *Message) error {
+		m.Resumed = w.Resumed != nil && *w.Resumed
+		return requireBool(w.Polite, "polite", &m.Polite)
+	},
+	TypePeerReconnecting: func(w *wire, m *Message) error {
+		if w.GraceMs == nil || *w.GraceMs < 0 {
+			return Errorf(CodeBadMessage, `peer-reconnecting needs "graceMs", milliseconds >= 0`)
+		}
+		m.GraceMs = *w.GraceMs
+		return nil
+	},
+	TypePeerLeft: func(w *wire, m *Message) error { return requireString(w.Reason, "reason", &m.Reason) },
 	TypeError: func(w *wire, m *Message) error {
 		var code string
 		if err := requireString(w.Code, "code", &code); err != nil {
@@ -99,6 +111,30 @@ var decoders = map[Type]func(*wire, *Message) error{
 }
 
 func decodeNothing(*wire, *Message) error { return nil }
+
+// decodeJoin reads join: the room, and the optional rollback, resume token, keep and role claim.
+func decodeJoin(w *wire, m *Message) error {
+	m.Rollback = w.Rollback == nil || *w.Rollback
+	if err := requireString(w.Room, "room", &m.Room); err != nil {
+		return err
+	}
+	if w.Resume != nil {
+		if !ValidResumeToken(*w.Resume) {
+			return Errorf(CodeBadMessage, `"resume" must be %d URL-safe base64 characters`, RoomIDLength)
+		}
+		m.Resume = *w.Resume
+	}
+	m.Keep = w.Keep != nil && *w.Keep
+	if m.Keep {
+		if m.Resume == "" {
+			return Errorf(CodeBadMessage, `"keep" needs a "resume" token`)
+		}
+		if err := requireBool(w.Polite, "polite", &m.Polite); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func decodeSDP(w *wire, m *Message) error {
 	if err := requireString(w.SDP, "sdp", &m.SDP); err != nil {
@@ -246,12 +282,22 @@ func Encode(m Message) ([]byte, error) {
 		Path      *string      `json:"path,omitempty"`
 		Transport *string      `json:"transport,omitempty"`
 		SetupMs   *int         `json:"setupMs,omitempty"`
+		Resume    *string      `json:"resume,omitempty"`
+		Keep      *bool        `json:"keep,omitempty"`
+		Resumed   *bool        `json:"resumed,omitempty"`
+		GraceMs   *int         `json:"graceMs,omitempty"`
 	}{V: Version, Type: m.Type}
 	switch m.Type {
 	case TypeJoin:
 		out.Room = &m.Room
 		if !m.Rollback {
 			out.Rollback = &m.Rollback
+		}
+		if m.Resume != "" {
+			out.Resume = &m.Resume
+		}
+		if m.Keep {
+			out.Keep, out.Polite = &m.Keep, &m.Polite
 		}
 	case TypeOffer, TypeAnswer:
 		out.SDP = &m.SDP
@@ -260,13 +306,15 @@ func Encode(m Message) ([]byte, error) {
 	case TypeWelcome:
 		out.Room, out.Peer = &m.Room, &m.Peer
 		if m.Peer {
-			out.Polite = &m.Polite
+			out.Polite, out.Resumed = &m.Polite, &m.Resumed
 		}
 		out.ICE, out.ICETTL = iceServers(m), &m.ICETTL
 	case TypeICEServers:
 		out.ICE, out.ICETTL = iceServers(m), &m.ICETTL
 	case TypePeerJoined:
-		out.Polite = &m.Polite
+		out.Polite, out.Resumed = &m.Polite, &m.Resumed
+	case TypePeerReconnecting:
+		out.GraceMs = &m.GraceMs
 	case TypePeerLeft:
 		out.Reason = &m.Reason
 	case TypeError:

@@ -21,28 +21,32 @@ const (
 	CodeOriginForbidden    Code = "origin-forbidden"
 	CodeServerFull         Code = "server-full"
 	CodeRateLimited        Code = "rate-limited"
+	CodeReplaced           Code = "replaced"
+	CodeTooManyRooms       Code = "too-many-rooms"
+	CodeTooManyConnections Code = "too-many-connections"
 	CodeInternal           Code = "internal"
 )
 
 // WebSocket close codes (RFC 6455 section 7.4.1) used by maju.
 const (
-	CloseNormal        = 1000
-	CloseGoingAway     = 1001
-	ClosePolicy        = 1008
-	CloseTooBig        = 1009
-	CloseInternalError = 1011
+	CloseNormal         = 1000
+	CloseGoingAway      = 1001
+	ClosePolicy         = 1008
+	CloseTooBig         = 1009
+	CloseInternalError  = 1011
+	CloseServiceRestart = 1012
 )
 
 // CloseCode returns the WebSocket close code that follows an error with this code, or 0 when the error
 // leaves the connection open. This is the one place that decides which errors end a connection.
 func (c Code) CloseCode() int {
 	switch c {
-	case CodeBadRoom, CodeRoomFull, CodeJoinTimeout, CodeSlowConsumer:
+	case CodeBadRoom, CodeRoomFull, CodeJoinTimeout, CodeSlowConsumer, CodeReplaced, CodeTooManyRooms:
 		return ClosePolicy
 	case CodeTooLarge:
 		return CloseTooBig
 	case CodeShuttingDown:
-		return CloseGoingAway
+		return CloseServiceRestart
 	case CodeInternal:
 		return CloseInternalError
 	}

@@ -10,7 +10,7 @@ const Version = 1
 type Type string
 
 // Message types. Clients send join, offer, answer, candidate, leave, ping, ice-refresh and call-report; the server
-// sends welcome, peer-joined, peer-left, offer, answer, candidate, pong, ice-servers and error.
+// sends welcome, peer-joined, peer-reconnecting, peer-left, offer, answer, candidate, pong, ice-servers and error.
 const (
 	TypeJoin       Type = "join"
 	TypeOffer      Type = "offer"
@@ -21,11 +21,14 @@ const (
 	TypeWelcome    Type = "welcome"
 	TypePeerJoined Type = "peer-joined"
 	TypePeerLeft   Type = "peer-left"
-	TypePong       Type = "pong"
-	TypeICERefresh Type = "ice-refresh"
-	TypeICEServers Type = "ice-servers"
-	TypeCallReport Type = "call-report"
-	TypeError      Type = "error"
+	// TypePeerReconnecting: the other person's connection dropped; their seat is held (docs/protocol.md,
+	// "Reconnecting and resuming a seat").
+	TypePeerReconnecting Type = "peer-reconnecting"
+	TypePong             Type = "pong"
+	TypeICERefresh       Type = "ice-refresh"
+	TypeICEServers       Type = "ice-servers"
+	TypeCallReport       Type = "call-report"
+	TypeError            Type = "error"
 )
 
 // FromClient reports whether clients may send messages of type t to the server.
@@ -96,13 +99,18 @@ type Message struct {
 
 	Room     string // join, welcome
 	Rollback bool   // join: the sender can roll back a local offer (default true)
+	Resume   string // join: the client's resume token for its seat ("" for none)
+	Keep     bool   // join: the client kept the peer connection of its last pair (Polite: its role there)
 
 	SDP       string     // offer, answer
 	Candidate *Candidate // candidate; nil means end of all candidates (JSON null)
 
-	Peer   bool   // welcome: the other seat is taken
-	Polite bool   // welcome (when Peer), peer-joined: the receiver's role
-	Reason string // peer-left
+	Peer   bool // welcome: the other seat is taken
+	Polite bool // join (with Keep), welcome (when Peer), peer-joined: the receiver's role
+	// Resumed (welcome when Peer, peer-joined): the pair continues with the peer connections both kept.
+	Resumed bool
+	GraceMs int    // peer-reconnecting: how long the other person's seat is held, in milliseconds
+	Reason  string // peer-left
 
 	ICEServers []ICEServer // welcome, ice-servers: the STUN/TURN servers to use (never nil when encoded)
 	ICETTL     int         // welcome, ice-servers: seconds the credentials stay valid; 0 when none expire
@@ -117,6 +125,10 @@ type Message struct {
 func Join(room string, canRollback bool) Message {
 	return Message{Type: TypeJoin, Room: room, Rollback: canRollback}
 }
+
+// ValidResumeToken reports whether s has the form of a resume token: like a room id, 22 URL-safe base64
+// characters (128 random bits made by the client).
+func ValidResumeToken(s string) bool { return ValidRoomID(s) }
 
 // ICERefreshMessage returns an ice-refresh message: a request for fresh STUN/TURN credentials.
 func ICERefreshMessage() Message { return Message{Type: TypeICERefresh} }

@@ -17,7 +17,7 @@ const (
 
 func mustJoin[M comparable](t *testing.T, tab *room.Table[M], id string, m M, canRollback bool) room.Pairing[M] {
 	t.Helper()
-	p, err := tab.Join(id, m, canRollback)
+	p, err := tab.Join(id, m, room.Request{CanRollback: canRollback})
 	if err != nil {
 		t.Fatalf("Join(%s, %v) error: %v", id, m, err)
 	}
@@ -36,7 +36,7 @@ func TestCapacity(t *testing.T) {
 		t.Fatalf("second Join = %+v, want peer alice", p)
 	}
 	for _, who := range []string{"carol", "dave", "alice"} {
-		p, err := tab.Join(roomA, who, true)
+		p, err := tab.Join(roomA, who, room.Request{CanRollback: true})
 		if !errors.Is(err, room.ErrFull) {
 			t.Fatalf("Join(%s) into a full room = %+v, %v; want ErrFull", who, p, err)
 		}
@@ -207,7 +207,7 @@ func TestLeaveNotMember(t *testing.T) {
 			if peer, ok := tab.Peer(roomA, "alice"); !ok || peer != "bob" {
 				t.Errorf("Peer(alice) = %q, %v; want bob", peer, ok)
 			}
-			if _, err := tab.Join(roomA, "dave", true); !errors.Is(err, room.ErrFull) {
+			if _, err := tab.Join(roomA, "dave", room.Request{CanRollback: true}); !errors.Is(err, room.ErrFull) {
 				t.Errorf("room A has a free seat after a no-op Leave: %v", err)
 			}
 			if p := mustJoin(t, tab, roomB, "dave", true); p.Peer != "carol" {
@@ -271,7 +271,7 @@ func TestPointerMembers(t *testing.T) {
 	if p := mustJoin(t, tab, roomA, b, true); p.Peer != a {
 		t.Fatalf("Join(b) peer = %p, want a %p", p.Peer, a)
 	}
-	if _, err := tab.Join(roomA, c, true); !errors.Is(err, room.ErrFull) {
+	if _, err := tab.Join(roomA, c, room.Request{CanRollback: true}); !errors.Is(err, room.ErrFull) {
 		t.Fatalf("Join(c) = %v, want ErrFull", err)
 	}
 	if peer, ok := tab.Leave(roomA, c); ok || peer != nil {
@@ -334,7 +334,7 @@ func TestConcurrent(t *testing.T) {
 			for i := range rounds {
 				r := (g + i) % rooms
 				m := member{room: r, id: g*rounds + i}
-				p, err := tab.Join(ids[r], m, (g+i)%3 != 0)
+				p, err := tab.Join(ids[r], m, room.Request{CanRollback: (g+i)%3 != 0})
 				if errors.Is(err, room.ErrFull) {
 					full.Add(1)
 					continue

@@ -5,10 +5,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/maju-call/maju/internal/limit"
 	"github.com/maju-call/maju/internal/protocol"
 	"github.com/maju-call/maju/internal/room"
 )
@@ -30,7 +32,10 @@ type conn struct {
 	out *outbox
 
 	pinger *time.Timer
-	host   string // the HTTP Host the client connected to, for the TURN server's name in ICE URLs
+	host   string       // the HTTP Host the client connected to, for the TURN server's name in ICE URLs
+	addr   netip.Prefix // the client's address as the per-address limits count it
+
+	rate *limit.MessageBucket // the client's message budget; only the reader uses it
 
 	// reader state
 	roomID  string
@@ -39,9 +44,10 @@ type conn struct {
 	reports int    // call-reports received
 }
 
-func newConn(h *Handler, ws *websocket.Conn, host string) *conn {
+func newConn(h *Handler, ws *websocket.Conn, host string, addr netip.Prefix) *conn {
 	return &conn{
-		h: h, ws: ws, log: h.log, out: newOutbox(h.cfg.SendQueue), host: host,
+		h: h, ws: ws, log: h.log, out: newOutbox(h.cfg.SendQueue), host: host, addr: addr,
+		rate: limit.NewMessageBucket(h.cfg.MsgRate, h.cfg.MsgBurst),
 	}
 }
 
@@ -117,6 +123,12 @@ func (c *conn) onMessage(typ int, r io.Reader, err error) bool {
 		c.reply(protocol.Errorf(protocol.CodeBadMessage, "Messages must be JSON text frames."))
 	default:
 		c.extendDeadline()
+		if ok, firstDrop := c.rate.Allow(); !ok {
+			if firstDrop { // one error per run of drops: answering each would flood the client back
+				c.reply(protocol.Errorf(protocol.CodeRateLimited, "Too many messages: at most %g per second.", c.h.cfg.MsgRate))
+			}
+			return true
+		}
 		c.handle(data)
 	}
 	return true
@@ -192,13 +204,25 @@ func (c *conn) join(m protocol.Message) {
 		c.fail(protocol.Errorf(protocol.CodeBadRoom, "This call link is not valid."))
 		return
 	}
-	pairing, err := c.h.hub.rooms.Join(m.Room, c, m.Rollback)
-	if errors.Is(err, room.ErrFull) {
+	pairing, err := c.h.hub.rooms.Join(m.Room, c, room.Request{
+		Token: m.Resume, CanRollback: m.Rollback, Keep: m.Keep, Polite: m.Polite,
+		MayOpen: c.mayOpenRoom,
+	})
+	switch {
+	case errors.Is(err, room.ErrFull):
 		c.fail(protocol.Errorf(protocol.CodeRoomFull, "This call already has two people."))
 		return
+	case errors.Is(err, room.ErrRefused):
+		c.fail(protocol.Errorf(protocol.CodeTooManyRooms, "Too many new calls from your network; try again in a minute."))
+		return
 	}
-	if pairing.Alone {
+	if pairing.Opened {
 		c.h.obs.RoomOpened()
+	}
+	if pairing.HasReplaced {
+		// The same person came back (a reload, or a new socket after a network change) before their old
+		// socket was known dead; that one no longer speaks for the seat.
+		pairing.Replaced.fail(protocol.Errorf(protocol.CodeReplaced, "This call continued in another window."))
 	}
 	c.joined, c.roomID = true, m.Room
 	c.extendDeadline()
@@ -207,11 +231,18 @@ func (c *conn) join(m protocol.Message) {
 	// goroutine handles nothing else until both are queued.
 	servers, ttl := c.h.iceServers(c)
 	c.send(protocol.Message{Type: protocol.TypeWelcome, Room: m.Room, Peer: !pairing.Alone, Polite: pairing.Polite,
-		ICEServers: servers, ICETTL: ttl})
+		Resumed: pairing.Resumed, ICEServers: servers, ICETTL: ttl})
 	if !pairing.Alone {
-		pairing.Peer.send(protocol.Message{Type: protocol.TypePeerJoined, Polite: !pairing.Polite})
+		pairing.Peer.send(protocol.Message{Type: protocol.TypePeerJoined, Polite: !pairing.Polite, Resumed: pairing.Resumed})
 	}
-	c.log.Debug("joined", "room", logRoom(m.Room), "alone", pairing.Alone)
+	if pairing.PeerHeld {
+		c.send(c.reconnectingMessage())
+	}
+	c.log.Debug("joined", "room", logRoom(m.Room), "alone", pairing.Alone, "resumed", pairing.Resumed)
+}
+
+func (c *conn) reconnectingMessage() protocol.Message {
+	return protocol.Message{Type: protocol.TypePeerReconnecting, GraceMs: int(c.h.cfg.ResumeGrace.Milliseconds())}
 }
 
 func (c *conn) hangUp() {
@@ -219,16 +250,39 @@ func (c *conn) hangUp() {
 	c.closeWith(protocol.CloseNormal, "")
 }
 
-// leaveRoom frees this connection's seat and tells the peer why.
+// leaveRoom frees this connection's seat and tells the peer: at once for a hang-up; for a dropped
+// connection the seat is held for the resume grace, and the peer hears peer-left only if nobody took
+// it back by then. A stopping server tells nobody anything: every client is reconnecting anyway.
 func (c *conn) leaveRoom(reason string) {
 	if !c.joined {
 		return
 	}
 	c.joined = false
-	if peer, ok := c.h.hub.rooms.Leave(c.roomID, c); ok {
-		peer.send(protocol.Message{Type: protocol.TypePeerLeft, Reason: reason})
+	rooms := c.h.hub.rooms
+	if reason == protocol.ReasonHangup {
+		if peer, ok := rooms.Leave(c.roomID, c); ok {
+			peer.send(protocol.Message{Type: protocol.TypePeerLeft, Reason: reason})
+		}
+		return
+	}
+	stopping := c.h.hub.isStopping()
+	left := protocol.Message{Type: protocol.TypePeerLeft, Reason: protocol.ReasonDisconnected}
+	peer, ok, held := rooms.Drop(c.roomID, c, c.h.cfg.ResumeGrace, func(peer *conn, ok bool) {
+		if ok && !c.h.hub.isStopping() {
+			peer.send(left)
+		}
+	})
+	switch {
+	case !ok || stopping:
+	case held:
+		peer.send(c.reconnectingMessage())
+	default:
+		peer.send(left)
 	}
 }
+
+// mayOpenRoom is asked before this connection's join creates a room.
+func (c *conn) mayOpenRoom() bool { return c.h.limits.AllowRoom(c.addr) }
 
 // relay passes an offer, answer or candidate to the other seat. With nobody there it is dropped: the
 // peer left while the message was in flight, and the sender hears of that from peer-left.

@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/maju-call/maju/internal/config"
+	"github.com/maju-call/maju/internal/limit"
 	"github.com/maju-call/maju/internal/protocol"
 )
 
@@ -53,6 +54,7 @@ type Handler struct {
 	ice      ICESource
 	obs      Observer
 	hub      *hub
+	limits   *limit.Table // per client address: connections and new rooms
 	origins  map[string]bool
 	upgrader websocket.Upgrader
 }
@@ -63,7 +65,8 @@ func New(cfg config.Config, log *slog.Logger, ice ICESource, obs Observer) *Hand
 	if obs == nil {
 		obs = noObserver{}
 	}
-	h := &Handler{cfg: cfg, log: log, ice: ice, obs: obs, hub: newHub(), origins: make(map[string]bool)}
+	h := &Handler{cfg: cfg, log: log, ice: ice, obs: obs, hub: newHub(), origins: make(map[string]bool),
+		limits: limit.NewTable(limit.Config{MaxConns: cfg.MaxConnsPerIP, RoomRate: cfg.RoomRate, RoomBurst: cfg.RoomBurst}, nil)}
 	for _, o := range cfg.AllowedOrigins {
 		h.origins[normalizeOrigin(o)] = true
 	}
@@ -85,23 +88,32 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"Pages from %s may not use this server.", r.Header.Get("Origin")))
 		return
 	}
+	addr := limit.Key(limit.ClientAddr(r, h.cfg.TrustedProxies))
+	if !h.limits.Acquire(addr) {
+		h.refuse(w, http.StatusTooManyRequests, protocol.Errorf(protocol.CodeTooManyConnections,
+			"Too many connections from your network (at most %d).", h.cfg.MaxConnsPerIP))
+		return
+	}
 	if err := h.hub.reserve(h.cfg.MaxConnections); err != nil {
+		h.limits.Release(addr)
 		h.refuse(w, http.StatusServiceUnavailable, err)
 		return
 	}
 	ws, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		h.hub.release(nil)
+		h.limits.Release(addr)
 		return // the upgrader has answered with an HTTP error
 	}
 	h.obs.Connected()
-	c := newConn(h, ws, r.Host)
+	c := newConn(h, ws, r.Host, addr)
 	if !h.hub.register(c) {
 		c.fail(protocol.Errorf(protocol.CodeShuttingDown, "The server is restarting."))
 	}
 	// Return to net/http at once: a hijacked connection's http.conn (its 4 KiB bufio reader and writer,
 	// the request and its context) and this deep handler stack would otherwise live as long as the socket.
 	go func() {
+		defer h.limits.Release(addr)
 		defer h.hub.release(c)
 		c.serve()
 	}()

@@ -89,6 +89,8 @@ func (h *hub) shutdown(ctx context.Context) error {
 		conns = append(conns, c)
 	}
 	h.mu.Unlock()
+	// Seats are not held by a stopping server: its clients reconnect to the next one.
+	h.rooms.Close()
 	for _, c := range conns {
 		c.fail(protocol.Errorf(protocol.CodeShuttingDown, "The server is restarting."))
 	}

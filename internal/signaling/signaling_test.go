@@ -376,6 +376,7 @@ func TestSlowConsumerIsDroppedWithoutStallingSender(t *testing.T) {
 	s := start(t, func(c *config.Config) {
 		c.SendQueue = 4
 		c.WriteTimeout = 500 * time.Millisecond
+		c.MsgRate, c.MsgBurst = 1e6, 1000 // this test floods on purpose
 	})
 	fast, slow, _ := s.pair(t)
 	_ = slow // never reads: the flood fills its socket buffers, then its queue
@@ -487,7 +488,7 @@ func TestShutdownTellsClients(t *testing.T) {
 				break
 			}
 		}
-		c.expectClose(protocol.CloseGoingAway, string(protocol.CodeShuttingDown))
+		c.expectClose(protocol.CloseServiceRestart, string(protocol.CodeShuttingDown))
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
