@@ -12,6 +12,7 @@ import (
 
 	"github.com/pion/transport/v5/vnet"
 
+	"github.com/maju-call/maju/internal/config"
 	"github.com/maju-call/maju/internal/peer"
 	"github.com/maju-call/maju/internal/protocol"
 )
@@ -137,7 +138,9 @@ func natTypes() []natType {
 // NAT's public address, or through maju's TURN server. A symmetric-to-symmetric pair must be relayed
 // whatever the rule says.
 func TestNATMatrix(t *testing.T) {
-	_, url, _ := setup(t)
+	// Every cell opens a room from 127.0.0.1, and up to natWorkers+1 cells run at once: more rooms and
+	// connections than the per-address limits allow one client.
+	_, url, _ := setup(t, func(c *config.Config) { c.RoomBurst, c.MaxConnsPerIP = 200, 200 })
 	type cell struct{ a, b natType }
 	run := func(c cell) {
 		t.Run(fmt.Sprintf("A=%v/B=%v", c.a, c.b), func(t *testing.T) { natCell(t, url, c.a, c.b) })

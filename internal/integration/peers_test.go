@@ -36,10 +36,15 @@ func logger(t *testing.T, name string) *slog.Logger {
 }
 
 // setup checks for leaked goroutines when the test ends (after every other cleanup), starts the real
-// server on a loopback httptest listener, and returns its WebSocket URL and a fresh room id.
-func setup(t *testing.T) (srv *server.Server, url, room string) {
+// server (with config.Default changed by tweaks) on a loopback httptest listener, and returns its
+// WebSocket URL and a fresh room id.
+func setup(t *testing.T, tweaks ...func(*config.Config)) (srv *server.Server, url, room string) {
 	t.Cleanup(func() { goleak.VerifyNone(t) }) // registered first, so it runs last
-	srv = server.New(config.Default(), logger(t, "server"))
+	cfg := config.Default()
+	for _, tweak := range tweaks {
+		tweak(&cfg)
+	}
+	srv = server.New(cfg, logger(t, "server"))
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -239,8 +244,10 @@ func TestRoomFull(t *testing.T) {
 		if !p.Connected() {
 			t.Error("a peer lost its connection")
 		}
-		if evs := drainEvents(p); len(evs) > 0 {
-			t.Errorf("events after the refusal: %v", evs)
+		for _, ev := range drainEvents(p) {
+			if ev.Type != peer.EventDelivered { // the acks of the chat above
+				t.Errorf("event after the refusal: %v", ev)
+			}
 		}
 	}
 }
@@ -305,15 +312,19 @@ func TestHangup(t *testing.T) {
 	receivePackets(ctx, t, c, webrtc.MimeTypeVP8, 10)
 }
 
-// TestDisconnect: closing without leave is reported to the other side as disconnected.
+// TestDisconnect: closing without leave is reported to the other side as reconnecting (the seat is
+// held for the resume grace), then as disconnected when the grace ends.
 func TestDisconnect(t *testing.T) {
-	_, url, room := setup(t)
+	_, url, room := setup(t, func(c *config.Config) { c.ResumeGrace = time.Second })
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	a, b := pair(ctx, t, url, room, nil, nil)
 
 	if err := a.Close(); err != nil {
 		t.Fatalf("close: %v", err)
+	}
+	if ev := waitEvent(ctx, t, b, peer.EventPeerReconnecting); ev.Grace != time.Second {
+		t.Fatalf("b: peer-reconnecting with grace %v, want 1s", ev.Grace)
 	}
 	if ev := waitEvent(ctx, t, b, peer.EventPeerLeft); ev.Reason != protocol.ReasonDisconnected {
 		t.Fatalf("b: peer-left reason %q, want %q", ev.Reason, protocol.ReasonDisconnected)
@@ -323,7 +334,8 @@ func TestDisconnect(t *testing.T) {
 	}
 }
 
-// TestServerShutdown: both peers stop with the server's shutting-down error.
+// TestServerShutdown: a stopping server's shutting-down (close 1012) does not end the call: both
+// peers lose signaling, keep trying to reconnect, and go on chatting peer to peer.
 func TestServerShutdown(t *testing.T) {
 	srv, url, room := setup(t)
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
@@ -334,13 +346,17 @@ func TestServerShutdown(t *testing.T) {
 		t.Fatalf("shutdown: %v", err)
 	}
 	for _, p := range []*peer.Peer{a, b} {
-		ev := waitEvent(ctx, t, p, peer.EventClosed)
+		ev := waitEvent(ctx, t, p, peer.EventSignalingLost)
 		var perr *protocol.Error
 		if !errors.As(ev.Err, &perr) || perr.Code != protocol.CodeShuttingDown {
-			t.Fatalf("closed with %v, want code %s", ev.Err, protocol.CodeShuttingDown)
+			t.Fatalf("signaling lost with %v, want code %s", ev.Err, protocol.CodeShuttingDown)
 		}
-		if !errors.Is(p.WaitConnected(ctx), perr) {
-			t.Fatalf("WaitConnected after the end: %v", p.WaitConnected(ctx))
+	}
+	chat(ctx, t, a, b, "the server is gone")
+	chat(ctx, t, b, a, "we are not")
+	for _, p := range []*peer.Peer{a, b} {
+		if !p.Connected() || p.Err() != nil {
+			t.Fatalf("a peer ended with the server: connected %t, err %v", p.Connected(), p.Err())
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 	"unicode/utf16"
 )
@@ -24,8 +25,12 @@ const (
 	MaxChatTextLength = 4000 // characters in "text", counted like JavaScript's String.length (UTF-16 code units)
 )
 
-// chatType is the only data-channel message type protocol version 1 defines.
-const chatType = "chat"
+// The data-channel message types of protocol version 1.
+const (
+	chatType = "chat"
+	ackType  = "ack" // the receiver has chat message id
+	byeType  = "bye" // the sender hung up on purpose
+)
 
 // ChatMessage is one chat message received over the data channel (or sent, for SendChat's result).
 type ChatMessage struct {
@@ -117,4 +122,88 @@ func newChatID() string {
 	b := make([]byte, 12)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (it panics if the OS cannot provide randomness)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// channelMessage is one decoded data-channel message of a type this peer acts on.
+type channelMessage struct {
+	typ  string      // chatType, ackType or byeType; "" for anything to ignore
+	chat ChatMessage // chatType
+	id   string      // ackType: the acknowledged message
+}
+
+// decodeChannel parses one data-channel message; typ is "" for a message of another type or one that
+// does not fit the protocol (err says why, for the log).
+func decodeChannel(data []byte) (channelMessage, error) {
+	cm, ok, err := DecodeChat(data)
+	switch {
+	case err != nil:
+		return channelMessage{}, err
+	case ok:
+		return channelMessage{typ: chatType, chat: cm}, nil
+	}
+	var w struct {
+		Type string  `json:"type"`
+		ID   *string `json:"id"`
+	}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return channelMessage{}, fmt.Errorf("%w: %v", ErrInvalidChat, err)
+	}
+	switch w.Type {
+	case byeType:
+		return channelMessage{typ: byeType}, nil
+	case ackType:
+		if w.ID == nil || *w.ID == "" || jsLength(*w.ID) > MaxChatIDLength {
+			return channelMessage{}, fmt.Errorf("%w: ack id must be 1 to %d characters", ErrInvalidChat, MaxChatIDLength)
+		}
+		return channelMessage{typ: ackType, id: *w.ID}, nil
+	}
+	return channelMessage{}, nil
+}
+
+// encodeAck returns the acknowledgement of chat message id: {"type":"ack","id":…}.
+func encodeAck(id string) string {
+	data, _ := json.Marshal(struct {
+		Type string `json:"type"`
+		ID   string `json:"id"`
+	}{ackType, id}) // cannot fail: two strings
+	return string(data)
+}
+
+// byeMessage is what a hanging-up peer says on the chat channel.
+const byeMessage = `{"type":"bye"}`
+
+// maxSeenIDs bounds the chat ids remembered to drop duplicates. A sender sends a message again only
+// while it waits for the ack (docs/protocol.md), so only the latest few can come back.
+const maxSeenIDs = 4096
+
+// seenIDs remembers the ids of the chat messages delivered, the oldest forgotten first. pion's data
+// channel callbacks use it (one session's at a time, but a closing one may overlap), hence the lock.
+type seenIDs struct {
+	mu    sync.Mutex
+	ids   map[string]struct{}
+	order []string
+}
+
+func (s *seenIDs) has(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.ids[id]
+	return ok
+}
+
+func (s *seenIDs) add(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ids == nil {
+		s.ids = make(map[string]struct{})
+	}
+	if _, ok := s.ids[id]; ok {
+		return
+	}
+	if len(s.order) >= maxSeenIDs {
+		delete(s.ids, s.order[0])
+		s.order = s.order[1:]
+	}
+	s.ids[id] = struct{}{}
+	s.order = append(s.order, id)
 }

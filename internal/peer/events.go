@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 )
@@ -11,7 +12,7 @@ import (
 // EventType says what happened; see Event.
 type EventType int
 
-// Event types, in the order they usually happen for one pairing.
+// Event types, roughly in the order they happen for one pairing.
 const (
 	// EventPaired: the other seat is taken (welcome with peer true, or peer-joined). A new
 	// PeerConnection now exists; Polite is this peer's role for the pair.
@@ -20,8 +21,27 @@ const (
 	EventConnectionState
 	// EventConnected: the PeerConnection is connected and the chat channel is open.
 	EventConnected
-	// EventPeerLeft: the other seat is empty again (peer-left); Reason is protocol.ReasonHangup or
-	// protocol.ReasonDisconnected. The PeerConnection is closed; the peer waits for someone to join.
+	// EventSignalingLost: the connection to the signaling server dropped (Err says why, when it can);
+	// the peer reconnects with backoff. The call goes on peer to peer meanwhile.
+	EventSignalingLost
+	// EventSignalingBack: the peer is in the room again after EventSignalingLost. Resumed: the pair
+	// continues on the same PeerConnection; otherwise EventPaired follows when a new pair forms.
+	EventSignalingBack
+	// EventPeerReconnecting: the other person's connection to the server dropped; their seat is held
+	// for Grace. EventPeerBack, EventPaired (a new pair) or EventPeerLeft follows.
+	EventPeerReconnecting
+	// EventPeerBack: the other person is back and the pair resumed on the same PeerConnection.
+	EventPeerBack
+	// EventReconnecting: the PeerConnection lost the other person (disconnected past a grace, or
+	// failed); ICE restarts on the same PeerConnection (the polite side waits for the other's restart).
+	EventReconnecting
+	// EventReconnected: the PeerConnection is connected again after EventReconnecting.
+	EventReconnected
+	// EventDelivered: the other person acknowledged the chat message ChatID.
+	EventDelivered
+	// EventPeerLeft: the other seat is empty again (peer-left), or the other person said bye on the
+	// chat channel; Reason is protocol.ReasonHangup or protocol.ReasonDisconnected. The PeerConnection
+	// is closed; the peer waits for someone to join.
 	EventPeerLeft
 	// EventError: the server reported an error that leaves the connection open (Err is a
 	// *protocol.Error), or the PeerConnection for a new pairing could not be created (Err says why).
@@ -29,8 +49,8 @@ const (
 	// EventICEServers: the server sent fresh STUN/TURN credentials (ice-servers); the live
 	// PeerConnection has them.
 	EventICEServers
-	// EventClosed: the session is over (the signaling connection ended, Hangup or Close). Err is nil for
-	// an orderly end, a *protocol.Error when the server gave a reason (for example shutting-down), or
+	// EventClosed: the peer has stopped (Hangup, Close, or the server refused it for good). Err is nil
+	// for an orderly end, otherwise a *protocol.Error naming the refusal (room-full, replaced, …) or
 	// the connection error. It is the last event; the Events channel is closed after it.
 	EventClosed
 )
@@ -51,17 +71,34 @@ func (t EventType) String() string {
 		return "ice-servers"
 	case EventClosed:
 		return "closed"
+	case EventSignalingLost:
+		return "signaling-lost"
+	case EventSignalingBack:
+		return "signaling-back"
+	case EventPeerReconnecting:
+		return "peer-reconnecting"
+	case EventPeerBack:
+		return "peer-back"
+	case EventReconnecting:
+		return "reconnecting"
+	case EventReconnected:
+		return "reconnected"
+	case EventDelivered:
+		return "delivered"
 	}
 	return fmt.Sprintf("EventType(%d)", int(t))
 }
 
 // Event is something that happened to a Peer, delivered on Peer.Events.
 type Event struct {
-	Type   EventType
-	Polite bool                       // EventPaired
-	State  webrtc.PeerConnectionState // EventConnectionState
-	Reason string                     // EventPeerLeft
-	Err    error                      // EventError, EventClosed
+	Type    EventType
+	Polite  bool                       // EventPaired
+	State   webrtc.PeerConnectionState // EventConnectionState
+	Reason  string                     // EventPeerLeft
+	Err     error                      // EventError, EventClosed, EventSignalingLost
+	Resumed bool                       // EventSignalingBack
+	Grace   time.Duration              // EventPeerReconnecting
+	ChatID  string                     // EventDelivered
 }
 
 func (e Event) String() string {
@@ -72,7 +109,13 @@ func (e Event) String() string {
 		return "connection-state " + e.State.String()
 	case EventPeerLeft:
 		return "peer-left " + e.Reason
-	case EventError, EventClosed:
+	case EventSignalingBack:
+		return fmt.Sprintf("signaling-back (resumed %t)", e.Resumed)
+	case EventPeerReconnecting:
+		return fmt.Sprintf("peer-reconnecting (grace %v)", e.Grace)
+	case EventDelivered:
+		return "delivered " + e.ChatID
+	case EventError, EventClosed, EventSignalingLost:
 		if e.Err != nil {
 			return e.Type.String() + ": " + e.Err.Error()
 		}

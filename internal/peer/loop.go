@@ -1,9 +1,7 @@
 package peer
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"time"
 
@@ -28,6 +26,16 @@ type session struct {
 
 	started  time.Time // when both people were in the room, for the call-report's setup time
 	reported bool      // the call-report of this attempt was sent
+
+	// ICE restarts (restart.go).
+	toLoop       func(pcEvent) // hands an event to the owner loop through the gate
+	timer        *time.Timer   // the disconnected grace, then the next restart attempt; nil when idle
+	timerSeq     uint64        // tells the current timer's event from a stopped one's
+	wasConnected bool          // it was connected once: losing that is EventReconnecting
+	down         bool          // EventReconnecting was emitted, EventReconnected not yet
+	attempts     int           // restarts offered since the connection was lost or signaling came back
+	remoteUfrag  string        // the other side's ICE username fragment
+	restarts     int           // times it changed: ICE restarts on this PeerConnection
 }
 
 // pcEventType names what a pion callback reported.
@@ -39,32 +47,39 @@ const (
 	pcStateChange                   // read the state from the PeerConnection: pion reports changes out of order
 	pcChatOpen
 	pcChatClose
+	pcChatReceived // id was delivered (or was a duplicate): acknowledge it
+	pcChatAcked    // the other person acknowledged our message id
+	pcBye          // the other person hung up
+	pcTimer        // the session's timer fired (seq)
 )
 
-// pcEvent is a pion callback's report to the owner loop.
+// pcEvent is a pion callback's (or a session timer's) report to the owner loop.
 type pcEvent struct {
 	gen  uint64
 	typ  pcEventType
 	cand *webrtc.ICECandidate
+	id   string // pcChatReceived, pcChatAcked
+	seq  uint64 // pcTimer
 }
 
 // run is the owner loop: the only goroutine that uses the PeerConnection and writes to the WebSocket.
 func (p *Peer) run(welcome protocol.Message) {
 	defer p.stop()
-	p.setServerICE(welcome)
-	if welcome.Peer {
-		p.startSession(welcome.Polite)
-	}
-	for {
+	ping := time.NewTicker(pingInterval)
+	defer ping.Stop()
+	p.onWelcome(welcome)
+	for !p.stopping {
 		select {
-		case m := <-p.sigIn:
-			p.handleSignal(m)
-		case err := <-p.readErr:
-			p.err = closeError(err, p.lastError, p.hangingUp)
-			if p.err != nil {
-				p.log.Info("signaling ended", "err", p.err)
+		case in := <-p.sigIn:
+			// After leave only the close matters (and an error explaining it): a welcome still on its
+			// way must not start a pairing.
+			if in.ws == p.ws && (!p.hangingUp || in.m.Type == protocol.TypeError) {
+				p.handleSignal(in.m)
 			}
-			return
+		case end := <-p.sigEnd:
+			p.signalingEnded(end.ws, end.err)
+		case res := <-p.dialed:
+			p.onDialed(res)
 		case ev := <-p.pcIn:
 			if p.cur != nil && ev.gen == p.cur.gen {
 				p.handlePC(ev)
@@ -73,6 +88,8 @@ func (p *Peer) run(welcome protocol.Message) {
 			a.res <- a.fn()
 		case <-p.refreshDue:
 			p.sendSignal(protocol.ICERefreshMessage())
+		case <-ping.C:
+			p.sendSignal(protocol.Message{Type: protocol.TypePing})
 		case <-p.closing:
 			return
 		}
@@ -81,13 +98,16 @@ func (p *Peer) run(welcome protocol.Message) {
 
 // stop ends the session and the signaling connection, waits for every goroutine and closes the outputs.
 func (p *Peer) stop() {
+	p.endLife() // ends a redial
 	if p.refresh != nil {
 		p.refresh.Stop()
 	}
 	p.endSession()
-	p.ws.close() // ends the reader's ReadMessage if it is still running
+	if p.ws != nil {
+		p.ws.close() // ends the reader's ReadMessage if it is still running
+	}
 	close(p.quit)
-	p.wg.Wait() // the reader and the RTCP readers
+	p.wg.Wait() // the readers, the redial and the RTCP readers
 	p.emit(Event{Type: EventClosed, Err: p.err})
 	// Every session's gate is shut, so no pion callback sends on these any more.
 	close(p.events)
@@ -98,9 +118,24 @@ func (p *Peer) stop() {
 
 func (p *Peer) handleSignal(m protocol.Message) {
 	switch m.Type {
+	case protocol.TypeWelcome:
+		p.onWelcome(m)
 	case protocol.TypePeerJoined:
-		p.startSession(m.Polite)
+		p.peerHere = true
+		if m.Resumed && p.cur != nil {
+			p.emit(Event{Type: EventPeerBack})
+			p.resumeSession(m.Polite)
+		} else {
+			p.startSession(m.Polite)
+		}
+	case protocol.TypePeerReconnecting:
+		p.peerHere = false
+		p.emit(Event{Type: EventPeerReconnecting, Grace: time.Duration(m.GraceMs) * time.Millisecond})
 	case protocol.TypePeerLeft:
+		p.peerHere = false
+		if p.cur == nil && p.byeEnded {
+			return // the bye already ended this pairing and said so
+		}
 		p.endSession()
 		p.emit(Event{Type: EventPeerLeft, Reason: m.Reason})
 	case protocol.TypeOffer:
@@ -112,17 +147,12 @@ func (p *Peer) handleSignal(m protocol.Message) {
 	case protocol.TypeError:
 		err := &protocol.Error{Code: m.Code, Text: m.Text}
 		p.lastError = err
-		if !m.Code.Fatal() { // a fatal one is reported by EventClosed, after the close that follows it
+		if !m.Code.Fatal() { // a fatal one is reported after the close that follows it
 			p.log.Warn("server error", "err", err)
 			p.emit(Event{Type: EventError, Err: err})
 		}
 	case protocol.TypeICEServers:
-		p.setServerICE(m)
-		if p.cur != nil {
-			if err := p.cur.pc.SetConfiguration(p.pcConfig()); err != nil {
-				p.log.Warn("cannot update the ICE servers", "err", err)
-			}
-		}
+		p.applyServerICE(m)
 		p.emit(Event{Type: EventICEServers})
 	case protocol.TypePong:
 	default:
@@ -130,11 +160,37 @@ func (p *Peer) handleSignal(m protocol.Message) {
 	}
 }
 
+// onWelcome takes the seat: the first welcome (from Join) or one after reconnecting. A resumed pair
+// keeps its PeerConnection; a new pair starts one. Alone after joining with keep, the peer keeps its
+// PeerConnection and waits: the other person is reconnecting too, and peer-joined will say whether the
+// pair resumes.
+func (p *Peer) onWelcome(m protocol.Message) {
+	if p.joined {
+		p.log.Warn("ignoring a second welcome")
+		return
+	}
+	p.joined, p.backoff = true, redialMin
+	p.applyServerICE(m)
+	if p.lost {
+		p.lost = false
+		p.emit(Event{Type: EventSignalingBack, Resumed: m.Resumed})
+	}
+	p.peerHere = m.Peer
+	switch {
+	case !m.Peer:
+	case m.Resumed && p.cur != nil:
+		p.resumeSession(m.Polite)
+	default:
+		p.startSession(m.Polite)
+	}
+}
+
 // startSession creates the PeerConnection for a new pairing: the negotiated chat channel, the local
 // tracks, and (impolite) receive-only transceivers for the kinds it does not send, so that a polite
 // peer that cannot offer can still attach its tracks to the answer. Impolite, it offers at once.
 func (p *Peer) startSession(polite bool) {
-	p.endSession() // a leftover PeerConnection (peer-left never came) belongs to the previous pairing
+	p.endSession() // a leftover PeerConnection (peer-left never came, or a kept one) belongs to the previous pairing
+	p.byeEnded = false
 	p.emit(Event{Type: EventPaired, Polite: polite})
 	s, err := p.newSession(polite)
 	if err != nil {
@@ -166,6 +222,7 @@ func (p *Peer) newSession(polite bool) (*session, error) {
 		ev.gen = s.gen
 		deliver(s.gate, p.pcIn, ev)
 	}
+	s.toLoop = toLoop
 
 	negotiated, id, ordered := true, uint16(ChatChannel), true
 	s.dc, err = pc.CreateDataChannel(ChatLabel, &webrtc.DataChannelInit{Negotiated: &negotiated, ID: &id, Ordered: &ordered})
@@ -174,19 +231,7 @@ func (p *Peer) newSession(polite bool) (*session, error) {
 	}
 	s.dc.OnOpen(func() { toLoop(pcEvent{typ: pcChatOpen}) })
 	s.dc.OnClose(func() { toLoop(pcEvent{typ: pcChatClose}) })
-	s.dc.OnMessage(func(msg webrtc.DataChannelMessage) {
-		if !msg.IsString {
-			p.log.Debug("ignoring a binary chat message")
-			return
-		}
-		cm, ok, err := DecodeChat(msg.Data)
-		if err != nil {
-			p.log.Debug("ignoring an invalid chat message", "err", err)
-		}
-		if ok {
-			deliver(s.gate, p.chat, cm)
-		}
-	})
+	s.dc.OnMessage(func(msg webrtc.DataChannelMessage) { p.onChannelMessage(s, msg) })
 
 	sent := map[webrtc.RTPCodecType]bool{}
 	for _, t := range p.opts.Tracks {
@@ -253,6 +298,18 @@ func (p *Peer) setServerICE(m protocol.Message) {
 	p.refresh.Reset(due)
 }
 
+// applyServerICE keeps the servers of a welcome or ice-servers message and gives them to the live
+// PeerConnection, for its next allocations (ICE restarts).
+func (p *Peer) applyServerICE(m protocol.Message) {
+	p.setServerICE(m)
+	if p.cur == nil {
+		return
+	}
+	if err := p.cur.pc.SetConfiguration(p.pcConfig()); err != nil {
+		p.log.Warn("cannot update the ICE servers", "err", err)
+	}
+}
+
 // pcConfig is the configuration of a new PeerConnection, and of the live one when servers change.
 func (p *Peer) pcConfig() webrtc.Configuration {
 	c := webrtc.Configuration{ICEServers: append(slices.Clone(p.serverICE), p.opts.ICEServers...)}
@@ -270,7 +327,8 @@ func (p *Peer) endSession() {
 	}
 	p.cur = nil
 	p.setConnected(false)
-	s.gate.shut() // release pion callbacks blocked on a full channel before pion waits for them
+	p.stopTimer(s)
+	s.gate.shut() // release pion callbacks and timers blocked on a full channel before pion waits for them
 	if err := s.pc.GracefulClose(); err != nil {
 		p.log.Debug("closing the peer connection", "err", err)
 	}
@@ -314,14 +372,81 @@ func (p *Peer) handlePC(ev pcEvent) {
 			p.report(s, protocol.CallReport{Outcome: protocol.OutcomeFailed, Reason: protocol.FailureICE})
 		}
 		p.updateConnected()
+		p.watchState(s, state)
 	case pcChatOpen:
 		s.dcOpen = true
 		p.updateConnected()
 	case pcChatClose:
 		s.dcOpen = false
 		p.updateConnected()
+	case pcChatReceived:
+		if err := s.dc.SendText(encodeAck(ev.id)); err != nil {
+			p.log.Debug("cannot acknowledge a chat message", "err", err)
+		}
+	case pcChatAcked:
+		p.emit(Event{Type: EventDelivered, ChatID: ev.id})
+	case pcBye:
+		p.log.Debug("the other person said bye")
+		p.endSession()
+		p.byeEnded = true
+		p.emit(Event{Type: EventPeerLeft, Reason: protocol.ReasonHangup})
+	case pcTimer:
+		if ev.seq == s.timerSeq {
+			s.timer = nil
+			p.timerFired(s)
+		}
 	}
 }
+
+// onChannelMessage handles a message on s's chat channel; it runs on pion's reader goroutine for the
+// channel, one message at a time. A chat message is delivered once (a repeated id only acknowledged
+// again) and acknowledged once delivered; the owner loop sends the acks and handles ack and bye.
+func (p *Peer) onChannelMessage(s *session, msg webrtc.DataChannelMessage) {
+	if !msg.IsString {
+		p.log.Debug("ignoring a binary chat message")
+		return
+	}
+	cm, err := decodeChannel(msg.Data)
+	if err != nil {
+		p.log.Debug("ignoring an invalid chat message", "err", err)
+		return
+	}
+	switch cm.typ {
+	case chatType:
+		id := cm.chat.ID
+		if !p.seen.has(id) {
+			if !deliver(s.gate, p.chat, cm.chat) {
+				return // the session closed: unacknowledged, so it comes again on the next channel
+			}
+			p.seen.add(id)
+		}
+		s.toLoop(pcEvent{typ: pcChatReceived, id: id})
+	case ackType:
+		s.toLoop(pcEvent{typ: pcChatAcked, id: cm.id})
+	case byeType:
+		s.toLoop(pcEvent{typ: pcBye})
+	}
+}
+
+// sayBye tells the other person on the chat channel that this peer hangs up, and waits a little for
+// the message to be acknowledged by their SCTP stack: closing the PeerConnection aborts the
+// association, which would drop it.
+func (p *Peer) sayBye() {
+	s := p.cur
+	if s == nil || !s.dcOpen {
+		return
+	}
+	if err := s.dc.SendText(byeMessage); err != nil {
+		p.log.Debug("cannot say bye", "err", err)
+		return
+	}
+	for deadline := time.Now().Add(byeWait); s.dc.BufferedAmount() > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// byeWait bounds how long Hangup waits for the bye to get through.
+const byeWait = 300 * time.Millisecond
 
 // reportConnected sends the call-report of a connection that reached connected, with its path.
 func (p *Peer) reportConnected(s *session) {
@@ -395,10 +520,12 @@ func (p *Peer) handleOffer(sdp string) {
 		return
 	}
 	s.ignoreOffer = false
+	// An offer with new ICE credentials restarts ICE: pion notices and restarts its agent here.
 	if err := s.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
 		p.log.Error("set remote offer", "err", err)
 		return
 	}
+	p.noteRemoteUfrag(s, sdp)
 	p.addPendingCandidates()
 	answer, err := s.pc.CreateAnswer(nil)
 	p.setLocalAndSend(s.pc, protocol.TypeAnswer, answer, err)
@@ -414,6 +541,7 @@ func (p *Peer) handleAnswer(sdp string) {
 		p.log.Error("set remote answer", "err", err)
 		return
 	}
+	p.noteRemoteUfrag(s, sdp)
 	p.addPendingCandidates()
 }
 
@@ -451,13 +579,5 @@ func (p *Peer) addPendingCandidates() {
 func (p *Peer) addCandidate(c webrtc.ICECandidateInit) {
 	if err := p.cur.pc.AddICECandidate(c); err != nil && !p.cur.ignoreOffer {
 		p.log.Warn("add remote candidate", "err", err)
-	}
-}
-
-// sendSignal sends a message to the server. A failed write means the connection is broken; the reader
-// sees that too and the peer stops, so the error is only logged.
-func (p *Peer) sendSignal(m protocol.Message) {
-	if err := p.ws.send(m); err != nil && !errors.Is(err, net.ErrClosed) {
-		p.log.Warn("signaling write failed", "err", err)
 	}
 }

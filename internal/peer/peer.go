@@ -4,36 +4,45 @@
 //
 // pion cannot roll back a local offer (pion/webrtc#2133), so a Peer always joins with rollback false and
 // the server makes it the impolite side of perfect negotiation when the other person is a browser. When
-// impolite it makes the offers (when the pair forms and on negotiationneeded) and ignores an offer that
-// collides with its own; when polite (only when both people are Go peers) it never offers, it answers.
-// So that a polite peer's tracks have somewhere to go, an impolite peer's offer always carries an audio
-// and a video transceiver (receive-only for a kind it does not send): a polite Go peer can send at most
-// one track of each kind.
+// impolite it makes the offers (when the pair forms, on negotiationneeded and for ICE restarts) and
+// ignores an offer that collides with its own; when polite (only when both people are Go peers) it never
+// offers, it answers. So that a polite peer's tracks have somewhere to go, an impolite peer's offer always
+// carries an audio and a video transceiver (receive-only for a kind it does not send): a polite Go peer
+// can send at most one track of each kind.
 //
 // One PeerConnection exists per pairing: it is created when the pair forms (welcome with peer true, or
-// peer-joined) and closed on peer-left, after which the peer waits in the room for the next person.
+// peer-joined, without resumed) and closed on peer-left or the other person's bye, after which the peer
+// waits in the room for the next person.
+//
+// A call outlives its signaling connection, as in the browser. When the connection drops (anything but
+// a final refusal, Hangup or Close) the peer reconnects with backoff and joins again with its resume
+// token, keeping its PeerConnection ("keep"); media and chat go on peer to peer meanwhile. When the
+// server says the pair resumed, the PeerConnection stays and is repaired if needed (an unanswered offer
+// is sent again; ICE restarts when it is not connected); otherwise a new pair starts a new one. When the
+// PeerConnection loses the other person (disconnected past a grace, or failed), ICE restarts on the same
+// PeerConnection, so the chat channel and the tracks survive. Nothing meant for the other person is
+// queued while signaling is down: the repair after it comes back covers what was lost.
 //
 // Concurrency: one goroutine (the owner loop) owns the PeerConnection and does every operation on it, in
-// order: signaling messages, pion's events and the caller's actions (SendChat, Hangup). One goroutine
-// reads the WebSocket; only the owner loop writes to it. pion's callbacks never touch the
-// PeerConnection: they hand events to the owner loop. Close stops all of them, pion's included.
+// order: signaling messages, pion's events, timers and the caller's actions (SendChat, Hangup, …). One
+// goroutine reads the current WebSocket; only the owner loop writes to it, and a redial goroutine opens
+// the next one while signaling is down. pion's callbacks never touch the PeerConnection: they hand
+// events to the owner loop (the chat channel's reader also delivers messages to Chat). Close stops all
+// of them, pion's included.
 package peer
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/maju-call/maju/internal/protocol"
 	"github.com/pion/webrtc/v4"
 )
@@ -67,6 +76,12 @@ type Options struct {
 	LoopbackOnly bool
 	// API creates the PeerConnections. nil means pion's default codecs and interceptors.
 	API *webrtc.API
+
+	// iceGrace is how long the PeerConnection may stay disconnected before ICE restarts, and
+	// restartRetry the wait before the first retry of a restart that did not connect (it doubles up to
+	// maxRestartRetry). Zero means defaultICEGrace and defaultRestartRetry; they are fields so that
+	// tests in this package can shorten them (none needs to yet).
+	iceGrace, restartRetry time.Duration
 }
 
 // Limits and timeouts of the signaling connection.
@@ -77,6 +92,14 @@ const (
 	writeTimeout = 10 * time.Second
 	// closeTimeout bounds sending the close frame when the peer stops.
 	closeTimeout = time.Second
+	// pingInterval and deadAfter: like the browser, the peer sends ping every pingInterval and takes a
+	// connection that brought nothing (no message, no ping) for deadAfter as dropped.
+	pingInterval = 20 * time.Second
+	deadAfter    = 30 * time.Second
+	// redialMin and redialMax bound the wait before a reconnection attempt: redialMin after a drop,
+	// doubling after each failed attempt up to redialMax, each wait with ±50 % random jitter.
+	redialMin = 500 * time.Millisecond
+	redialMax = 10 * time.Second
 	// maxIncoming is the largest signaling message accepted from the server. The server relays at most
 	// its -max-message-bytes (64 KiB by default) of SDP, re-encoded; this leaves room for a larger limit.
 	maxIncoming = 1 << 20
@@ -90,19 +113,25 @@ const (
 
 // Errors returned by a Peer.
 var (
-	// ErrClosed: the peer has stopped (Close, Hangup, or the signaling connection ended).
+	// ErrClosed: the peer has stopped (Close, Hangup, or a final refusal from the server).
 	ErrClosed = errors.New("peer: closed")
 	// ErrNotConnected: there is no open chat channel (nobody else in the room, or still connecting).
 	ErrNotConnected = errors.New("peer: not connected")
+	// ErrOffline: the other person cannot be reached over signaling right now (this peer or they are
+	// reconnecting), so nothing can be negotiated.
+	ErrOffline = errors.New("peer: signaling is down")
+	// ErrPolite: this peer is the polite side of a pair of Go peers; it cannot offer (pion cannot roll
+	// back), so only the other side restarts ICE.
+	ErrPolite = errors.New("peer: polite: only the other side can restart ICE")
 )
 
 // Peer is one participant in a maju room. Create it with Join; its methods are safe for concurrent use.
 type Peer struct {
-	log  *slog.Logger
-	api  *webrtc.API
-	ws   *wsConn
-	room string
-	opts Options
+	log   *slog.Logger
+	api   *webrtc.API
+	room  string
+	opts  Options
+	token string // the resume token, sent in every join
 
 	// Outputs. Closed after the owner loop has stopped and no pion callback can send any more.
 	chat   chan ChatMessage
@@ -110,13 +139,16 @@ type Peer struct {
 	events chan Event
 
 	// Owner loop inputs.
-	sigIn   chan protocol.Message // from the reader goroutine
-	readErr chan error            // the reader's final error (buffered: the reader never blocks on it)
-	pcIn    chan pcEvent          // from pion's callbacks, through the session's gate
-	actions chan action           // from the caller's methods
+	sigIn   chan sigMessage // from the readers
+	sigEnd  chan sigEnd     // a reader's final error
+	dialed  chan dialResult // from the redial goroutine
+	pcIn    chan pcEvent    // from pion's callbacks and the sessions' timers, through the session's gate
+	actions chan action     // from the caller's methods
 
 	refreshDue chan struct{} // the server's TURN credentials are due for renewal (buffered 1)
 
+	life      context.Context // ends when the owner loop stops: bounds redials
+	endLife   context.CancelFunc
 	closing   chan struct{} // closed by Close: the owner loop stops
 	closeOnce sync.Once
 	quit      chan struct{} // closed by the owner loop when it stops: releases the reader
@@ -128,9 +160,19 @@ type Peer struct {
 	changed   chan struct{} // closed and replaced whenever connected changes
 	err       error         // why the peer stopped; set before done is closed
 
+	seen seenIDs // ids of the chat messages delivered, to drop ones sent again
+
 	// Owned by the owner loop.
+	ws        *wsConn // the signaling connection; nil while it is down
+	joined    bool    // ws has had its welcome: messages for the other person may go
+	peerHere  bool    // the other person is seated and connected: what we send reaches them
+	lost      bool    // EventSignalingLost was emitted and EventSignalingBack not yet
+	redialing bool    // a redial goroutine is running
+	backoff   time.Duration
+	stopping  bool // the owner loop ends after the current input
 	cur       *session
 	gen       uint64
+	byeEnded  bool               // the current pairing ended by the other person's bye: peer-left is no news
 	serverICE []webrtc.ICEServer // from welcome and the latest ice-servers
 	refresh   *time.Timer        // sends on refreshDue; nil when the credentials do not expire
 	hangingUp bool               // leave was sent: the server's close 1000 is the expected end
@@ -148,7 +190,8 @@ type action struct {
 // server is returned as a *protocol.Error carrying its code (room-full, bad-room, origin-forbidden, …).
 //
 // When the other seat is already taken the Peer starts connecting at once; otherwise it waits for
-// someone to join. Either way the returned Peer must be closed.
+// someone to join. Either way the returned Peer must be closed. From then on a dropped signaling
+// connection is reconnected (see the package documentation); only a final refusal stops the Peer.
 func Join(ctx context.Context, opts Options) (*Peer, error) {
 	log := opts.Logger
 	if log == nil {
@@ -168,121 +211,47 @@ func Join(ctx context.Context, opts Options) (*Peer, error) {
 		return nil, errors.New("peer: Options.LoopbackOnly cannot be combined with Options.API; " +
 			"call ConfigureLoopbackOnly on that API's SettingEngine")
 	}
+	token, err := protocol.NewRoomID(rand.Reader) // a resume token has a room id's form
+	if err != nil {
+		return nil, fmt.Errorf("peer: resume token: %w", err)
+	}
+	join := protocol.Join(opts.Room, false)
+	join.Resume = token
 
-	ws, welcome, err := dialAndJoin(ctx, opts)
+	ws, welcome, err := dialAndJoin(ctx, opts, join)
 	if err != nil {
 		return nil, err
 	}
+	life, endLife := context.WithCancel(context.Background())
 	p := &Peer{
 		log:        log.With("room", opts.Room),
 		api:        api,
 		ws:         ws,
 		room:       welcome.Room,
 		opts:       opts,
+		token:      token,
 		chat:       make(chan ChatMessage, chatBuffer),
 		tracks:     make(chan *webrtc.TrackRemote, trackBuffer),
 		events:     make(chan Event, eventBuffer),
-		sigIn:      make(chan protocol.Message),
-		readErr:    make(chan error, 1),
+		sigIn:      make(chan sigMessage),
+		sigEnd:     make(chan sigEnd),
+		dialed:     make(chan dialResult),
 		pcIn:       make(chan pcEvent, 256),
 		actions:    make(chan action),
 		refreshDue: make(chan struct{}, 1),
+		life:       life,
+		endLife:    endLife,
 		closing:    make(chan struct{}),
 		quit:       make(chan struct{}),
 		done:       make(chan struct{}),
 		changed:    make(chan struct{}),
+		backoff:    redialMin,
 	}
 	p.log.Debug("joined", "peer", welcome.Peer, "polite", welcome.Polite)
 	p.wg.Add(1)
-	go p.readLoop()
+	go p.readLoop(ws)
 	go p.run(welcome)
 	return p, nil
-}
-
-// dialAndJoin opens the WebSocket, sends join and reads the answer: welcome, or an error.
-func dialAndJoin(ctx context.Context, opts Options) (*wsConn, protocol.Message, error) {
-	url := opts.URL
-	if rest, ok := strings.CutPrefix(url, "http"); ok { // http://… → ws://…, https://… → wss://…
-		url = "ws" + rest
-	}
-	dialer := websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: handshakeTimeout, TLSClientConfig: opts.TLSConfig}
-	conn, resp, err := dialer.DialContext(ctx, url, opts.Header)
-	if err != nil {
-		if errors.Is(err, websocket.ErrBadHandshake) && resp != nil {
-			return nil, protocol.Message{}, handshakeError(resp)
-		}
-		return nil, protocol.Message{}, fmt.Errorf("peer: dial %s: %w", url, err)
-	}
-	conn.SetReadLimit(maxIncoming)
-	ws := &wsConn{conn: conn}
-
-	// The read below has no deadline of its own: ctx ending closes the connection, which ends it.
-	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
-	welcome, err := func() (protocol.Message, error) {
-		if err := ws.send(protocol.Join(opts.Room, false)); err != nil {
-			return protocol.Message{}, err
-		}
-		for {
-			_, data, err := conn.ReadMessage()
-			if err != nil {
-				return protocol.Message{}, closeError(err, nil, false)
-			}
-			m, err := protocol.Decode(data)
-			if err != nil {
-				return protocol.Message{}, fmt.Errorf("peer: bad message from server: %w", err)
-			}
-			switch m.Type {
-			case protocol.TypeWelcome:
-				return m, nil
-			case protocol.TypeError:
-				return protocol.Message{}, &protocol.Error{Code: m.Code, Text: m.Text}
-			case protocol.TypePong:
-				continue
-			}
-			return protocol.Message{}, fmt.Errorf("peer: server sent %q before welcome", m.Type)
-		}
-	}()
-	if !stop() {
-		err = ctx.Err()
-	}
-	if err != nil {
-		_ = conn.Close()
-		return nil, protocol.Message{}, err
-	}
-	return ws, welcome, nil
-}
-
-// handshakeError turns a refused WebSocket handshake into an error, a *protocol.Error when the server's
-// body says why (origin-forbidden is HTTP 403 with {"code":…,"message":…}).
-func handshakeError(resp *http.Response) error {
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-	var e struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	}
-	if json.Unmarshal(body, &e) == nil && e.Code != "" {
-		return &protocol.Error{Code: protocol.Code(e.Code), Text: e.Message}
-	}
-	return fmt.Errorf("peer: websocket handshake refused: HTTP %s", resp.Status)
-}
-
-// closeError explains why the signaling connection ended. last is the last error message the server
-// sent; hungUp says this side sent leave, after which the server's close 1000 is expected.
-func closeError(err error, last *protocol.Error, hungUp bool) error {
-	var ce *websocket.CloseError
-	if !errors.As(err, &ce) {
-		return fmt.Errorf("peer: signaling connection lost: %w", err)
-	}
-	if ce.Code == websocket.CloseNormalClosure && (hungUp || ce.Text == "") {
-		return nil
-	}
-	if ce.Text != "" { // maju's close reason is an error code
-		if last != nil && string(last.Code) == ce.Text {
-			return last
-		}
-		return &protocol.Error{Code: protocol.Code(ce.Text), Text: fmt.Sprintf("the server closed the connection (%d)", ce.Code)}
-	}
-	return fmt.Errorf("peer: the server closed the connection: %w", err)
 }
 
 // ServerICE returns the STUN/TURN servers the signaling server handed out most recently.
@@ -295,9 +264,10 @@ func (p *Peer) ServerICE(ctx context.Context) ([]webrtc.ICEServer, error) {
 // Room returns the room id.
 func (p *Peer) Room() string { return p.room }
 
-// Chat returns the chat messages received from the other person, in order. Messages that do not fit
-// the protocol are dropped. Read it: while it is full the chat channel stops reading (the sender's
-// messages wait). It is closed when the peer stops.
+// Chat returns the chat messages received from the other person, in order, each once (a message sent
+// again is acknowledged again but not delivered twice). Messages that do not fit the protocol are
+// dropped. Read it: while it is full the chat channel stops reading (the sender's messages wait). It is
+// closed when the peer stops.
 func (p *Peer) Chat() <-chan ChatMessage { return p.chat }
 
 // Tracks returns the remote media tracks as they arrive, one per transceiver per PeerConnection. Read
@@ -362,9 +332,10 @@ func (p *Peer) setConnected(c bool) {
 	}
 }
 
-// SendChat sends text to the other person over the chat data channel and returns the message as sent.
-// text must be 1 to MaxChatTextLength characters (ErrInvalidChat). It fails with ErrNotConnected when
-// the chat channel is not open.
+// SendChat sends text to the other person over the chat data channel and returns the message as sent;
+// EventDelivered with its ID follows when the other person acknowledges it. text must be 1 to
+// MaxChatTextLength characters (ErrInvalidChat). It fails with ErrNotConnected when the chat channel
+// is not open. It works while signaling is down: chat goes peer to peer.
 func (p *Peer) SendChat(text string) (ChatMessage, error) {
 	msg := ChatMessage{ID: newChatID(), Text: text, Time: time.UnixMilli(time.Now().UnixMilli())}
 	data, err := EncodeChat(msg)
@@ -387,13 +358,71 @@ func (p *Peer) SendChat(text string) (ChatMessage, error) {
 	return msg, nil
 }
 
-// Hangup hangs up on purpose: it closes the PeerConnection, sends leave (the other person gets
-// peer-left with reason hangup) and waits, within ctx, for the server to close the connection. Then
-// the peer is stopped as by Close.
+// Status is a snapshot of a Peer, for tests and diagnostics.
+type Status struct {
+	// Signaling: the peer is in the room over a live signaling connection (false while reconnecting).
+	Signaling bool
+	// PeerConnection numbers the current PeerConnection: 1 for the first one this Peer created, 2 for
+	// the next, and so on; 0 when there is none. The same number means the same PeerConnection.
+	PeerConnection uint64
+	// State is the current PeerConnection's connection state.
+	State webrtc.PeerConnectionState
+	// ICERestarts counts the ICE restarts completed on the current PeerConnection, started by either
+	// side: how many times the other side's ICE credentials changed.
+	ICERestarts int
+	// LocalUfrag and RemoteUfrag are the ICE username fragments of the current descriptions.
+	LocalUfrag, RemoteUfrag string
+}
+
+// Status returns a snapshot of the peer, or ErrClosed when it has stopped.
+func (p *Peer) Status(ctx context.Context) (Status, error) {
+	var st Status
+	err := p.do(ctx, func() error {
+		st.Signaling = p.joined
+		if s := p.cur; s != nil {
+			st.PeerConnection, st.State, st.ICERestarts = s.gen, s.pc.ConnectionState(), s.restarts
+			st.RemoteUfrag = s.remoteUfrag
+			if d := s.pc.LocalDescription(); d != nil {
+				st.LocalUfrag = iceUfrag(d.SDP)
+			}
+		}
+		return nil
+	})
+	return st, err
+}
+
+// RestartICE restarts ICE on the current PeerConnection now, as the peer does by itself when the
+// connection is lost: it offers with new ICE credentials. It fails with ErrNotConnected when there is
+// no PeerConnection, ErrOffline while the other person cannot be reached over signaling, and ErrPolite
+// on the polite side of two Go peers. An offer of ours still unanswered is sent again instead.
+func (p *Peer) RestartICE(ctx context.Context) error {
+	return p.do(ctx, func() error {
+		s := p.cur
+		switch {
+		case s == nil:
+			return ErrNotConnected
+		case s.polite:
+			return ErrPolite
+		case !p.canSignal():
+			return ErrOffline
+		}
+		return p.offerRestart(s)
+	})
+}
+
+// Hangup hangs up on purpose: it says bye on the chat channel, closes the PeerConnection, sends leave
+// (the other person gets peer-left with reason hangup) and waits, within ctx, for the server to close
+// the connection. Then the peer is stopped as by Close. While signaling is down the bye alone tells the
+// other person, and the peer stops at once.
 func (p *Peer) Hangup(ctx context.Context) error {
 	err := p.do(ctx, func() error {
 		p.hangingUp = true
+		p.sayBye()
 		p.endSession()
+		if p.ws == nil {
+			p.stopping = true
+			return nil
+		}
 		return p.ws.send(protocol.Message{Type: protocol.TypeLeave})
 	})
 	if err != nil {
@@ -412,9 +441,10 @@ func (p *Peer) Hangup(ctx context.Context) error {
 	}
 }
 
-// Close stops the peer: it closes the PeerConnection and the signaling connection (without leave, so
-// the other person gets peer-left with reason disconnected) and returns when every goroutine the peer
-// started, pion's included, has ended. It is idempotent and returns nil.
+// Close stops the peer: it closes the PeerConnection and the signaling connection (without leave or
+// bye, so the other person gets peer-reconnecting, then peer-left with reason disconnected when the
+// server's grace ends) and returns when every goroutine the peer started, pion's included, has ended.
+// It is idempotent and returns nil.
 func (p *Peer) Close() error {
 	p.closeOnce.Do(func() { close(p.closing) })
 	<-p.done
@@ -448,65 +478,6 @@ func (p *Peer) emit(ev Event) {
 		case old := <-p.events:
 			p.log.Warn("events not read: dropped one", "event", old.String())
 		default:
-		}
-	}
-}
-
-// wsConn is the signaling WebSocket. Writes are serialised by mu (in practice only the owner loop
-// writes; gorilla's pong replies use WriteControl, which may run concurrently).
-type wsConn struct {
-	mu   sync.Mutex
-	conn *websocket.Conn
-}
-
-func (c *wsConn) send(m protocol.Message) error {
-	data, err := protocol.Encode(m)
-	if err != nil {
-		return fmt.Errorf("peer: encode %s: %w", m.Type, err)
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := c.conn.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
-		return fmt.Errorf("peer: send %s: %w", m.Type, err)
-	}
-	if err := c.conn.WriteMessage(websocket.TextMessage, data); err != nil {
-		return fmt.Errorf("peer: send %s: %w", m.Type, err)
-	}
-	return nil
-}
-
-// close sends a normal close frame (bounded by closeTimeout) and closes the connection.
-func (c *wsConn) close() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
-	_ = c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeTimeout))
-	_ = c.conn.Close()
-}
-
-// readLoop reads and decodes signaling messages and hands them to the owner loop, until the connection
-// ends or the owner loop stops.
-func (p *Peer) readLoop() {
-	defer p.wg.Done()
-	for {
-		typ, data, err := p.ws.conn.ReadMessage()
-		if err != nil {
-			p.readErr <- err
-			return
-		}
-		if typ != websocket.TextMessage {
-			p.log.Warn("ignoring a binary message from the server")
-			continue
-		}
-		m, err := protocol.Decode(data)
-		if err != nil {
-			p.log.Warn("ignoring a bad message from the server", "err", err)
-			continue
-		}
-		select {
-		case p.sigIn <- m:
-		case <-p.quit:
-			return
 		}
 	}
 }

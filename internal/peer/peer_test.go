@@ -99,18 +99,25 @@ func newFakeServer(t *testing.T, handle func(w http.ResponseWriter, r *http.Requ
 // accept takes the next connection, which must start with a join of testRoom with rollback false.
 func (fs *fakeServer) accept(ctx context.Context) *fakeConn {
 	fs.t.Helper()
+	fc, _ := fs.acceptJoin(ctx)
+	return fc
+}
+
+// acceptJoin is accept that also returns the join message.
+func (fs *fakeServer) acceptJoin(ctx context.Context) (*fakeConn, protocol.Message) {
+	fs.t.Helper()
 	select {
 	case fc := <-fs.conns:
 		fc.t.Cleanup(func() { _ = fc.ws.Close() })
 		m := fc.next(ctx)
-		if m.Type != protocol.TypeJoin || m.Room != testRoom || m.Rollback {
-			fc.t.Fatalf("first message %+v, want join %s with rollback false", m, testRoom)
+		if m.Type != protocol.TypeJoin || m.Room != testRoom || m.Rollback || !protocol.ValidResumeToken(m.Resume) {
+			fc.t.Fatalf("first message %+v, want join %s with rollback false and a resume token", m, testRoom)
 		}
-		return fc
+		return fc, m
 	case <-ctx.Done():
 		fs.t.Fatalf("no connection: %v", ctx.Err())
 	}
-	return nil
+	return nil, protocol.Message{}
 }
 
 func (fc *fakeConn) send(m protocol.Message) {
@@ -276,6 +283,10 @@ func TestCloseError(t *testing.T) {
 	if err := closeError(closeErr(1006, ""), nil, false); err == nil {
 		t.Error("abnormal close: nil error")
 	}
+	var perr *protocol.Error
+	if err := closeError(closeErr(1006, "unexpected EOF"), nil, false); err == nil || errors.As(err, &perr) {
+		t.Errorf("abnormal close: %v, want a lost connection, not a protocol error", err)
+	}
 	if err := closeError(errors.New("EOF"), nil, true); err == nil {
 		t.Error("connection lost: nil error")
 	}
@@ -344,9 +355,10 @@ func newRemote(t *testing.T) *remote {
 			t.Errorf("remote: too many chat messages")
 		}
 	})
+	var gatheredOnce sync.Once // an ICE restart gathers again
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c == nil {
-			close(r.gathered)
+			gatheredOnce.Do(func() { close(r.gathered) })
 			return
 		}
 		r.mu.Lock()
@@ -436,18 +448,24 @@ func (r *remote) waitOpen(ctx context.Context) {
 	}
 }
 
+// receiveChat returns the next chat message the remote receives, skipping the peer's acks.
 func (r *remote) receiveChat(ctx context.Context) ChatMessage {
-	select {
-	case m := <-r.msgs:
-		cm, ok, err := DecodeChat(m.Data)
-		if !m.IsString || !ok || err != nil {
-			r.t.Fatalf("remote: got %q (string %t), want a chat message: %v", m.Data, m.IsString, err)
+	for {
+		select {
+		case m := <-r.msgs:
+			if m.IsString && strings.Contains(string(m.Data), `"type":"ack"`) {
+				continue
+			}
+			cm, ok, err := DecodeChat(m.Data)
+			if !m.IsString || !ok || err != nil {
+				r.t.Fatalf("remote: got %q (string %t), want a chat message: %v", m.Data, m.IsString, err)
+			}
+			return cm
+		case <-ctx.Done():
+			r.t.Fatal("remote: no chat message")
 		}
-		return cm
-	case <-ctx.Done():
-		r.t.Fatal("remote: no chat message")
+		return ChatMessage{}
 	}
-	return ChatMessage{}
 }
 
 func nextOfType(ctx context.Context, t *testing.T, ch <-chan protocol.Message, typ protocol.Type) protocol.Message {
