@@ -149,6 +149,7 @@ type env struct {
 type envOption func(*envSettings)
 
 type envSettings struct {
+	url   string // a maju server started by the test itself (withServerAt)
 	node  bool
 	app   bool
 	tweak func(*config.Config)
@@ -160,6 +161,11 @@ func withChromiumFlags(flags ...chromedp.ExecAllocatorOption) envOption {
 	return func(s *envSettings) {
 		s.flags = append(s.flags, flags...)
 	}
+}
+
+// withServerAt uses the maju server the test runs itself at url (http://host:port) instead of starting one.
+func withServerAt(url string) envOption {
+	return func(s *envSettings) { s.url = url }
 }
 
 // withNode runs a whole maju node (internal/node: the HTTP side and the embedded TURN relay, on loopback
@@ -205,7 +211,9 @@ func newEnv(t *testing.T, options ...envOption) *env {
 		extra    []chromedp.ExecAllocatorOption
 		a        *app.App
 	)
-	if settings.app {
+	if settings.url != "" {
+		baseURL, shutdown = settings.url, func(context.Context) error { return nil }
+	} else if settings.app {
 		a = startApp(t, settings.tweak, logger)
 		n, baseURL, shutdown = a.Node(), strings.TrimSuffix(a.URL(), "/"), func(context.Context) error { return nil }
 		if cert := a.LANCertificate(); cert != nil {
@@ -392,7 +400,13 @@ func eval[T any](p *person, expr string) T {
 // after waitTimeout. Errors while polling (for example during a navigation) count as false.
 func (p *person) waitJS(what, expr string) {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, waitTimeout)
+	p.waitJSWithin(waitTimeout, what, expr)
+}
+
+// waitJSWithin is waitJS with another bound, for what takes longer by design (a reconnection's backoff).
+func (p *person) waitJSWithin(timeout time.Duration, what, expr string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
@@ -414,7 +428,7 @@ func (p *person) waitJS(what, expr string) {
 			if lastErr == nil || errors.Is(lastErr, context.DeadlineExceeded) {
 				lastErr = errors.New("condition stayed false")
 			}
-			p.t.Fatalf("%s: timed out after %v waiting for %s (%v)\n%s", p.name, waitTimeout, what, lastErr, p.summary())
+			p.t.Fatalf("%s: timed out after %v waiting for %s (%v)\n%s", p.name, timeout, what, lastErr, p.summary())
 		case <-tick.C:
 		}
 	}

@@ -5,77 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Call } from '../../web/static/js/call.js';
 import { FakeStorage, FakeTransceiver, deskDevices } from './fakemedia.mjs';
+import { FakeSignaling, FakePC, settle } from './fakecall.mjs';
 
 console.debug = () => {};
-
-class FakeSignaling extends EventTarget {
-  /** @type {Map<string, (m: any) => void>} */
-  handlers = new Map();
-  start() {}
-  sendMessage() {
-    return true;
-  }
-  /** @param {string} type @param {(m: any) => void} cb */
-  onMessage(type, cb) {
-    this.handlers.set(type, cb);
-    return () => {};
-  }
-  close() {}
-  /** @param {Record<string, unknown>} msg */
-  deliver(msg) {
-    this.handlers.get(/** @type {string} */ (msg.type))?.({ v: 1, ...msg });
-  }
-}
-
-/** Just enough of RTCPeerConnection for Call with media: transceivers, a channel, states. */
-class FakePC extends EventTarget {
-  /** @type {FakePC[]} */
-  static made = [];
-  connectionState = 'new';
-  signalingState = 'stable';
-  localDescription = null;
-  /** @type {FakeTransceiver[]} */
-  transceivers = [];
-  constructor() {
-    super();
-    FakePC.made.push(this);
-  }
-  getConfiguration() {
-    return {};
-  }
-  createDataChannel() {
-    return Object.assign(new EventTarget(), { readyState: 'connecting', close() {} });
-  }
-  /** @param {any} track */
-  addTrack(track) {
-    const t = new FakeTransceiver(track.kind, 'sendrecv', track);
-    this.transceivers.push(t);
-    return t.sender;
-  }
-  /** @param {'audio' | 'video'} kind @param {{direction: RTCRtpTransceiverDirection}} init */
-  addTransceiver(kind, init) {
-    this.transceivers.push(new FakeTransceiver(kind, init.direction));
-  }
-  getTransceivers() {
-    return this.transceivers;
-  }
-  async getStats() {
-    return new Map();
-  }
-  close() {
-    this.connectionState = 'closed';
-    this.signalingState = 'closed';
-  }
-  /** @param {string} state */
-  setState(state) {
-    this.connectionState = state;
-    this.dispatchEvent(new Event('connectionstatechange'));
-  }
-}
-
-const settle = async () => {
-  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
-};
 
 async function connectedCall() {
   FakePC.made = [];
@@ -86,6 +18,7 @@ async function connectedCall() {
     mediaDevices: /** @type {any} */ (deskDevices()),
     createPeerConnection: () => /** @type {any} */ (new FakePC()),
     storage: new FakeStorage(),
+    session: null,
     abilities: { canShareScreen: true, canChooseSpeaker: false },
     connection: null,
   });
@@ -139,9 +72,13 @@ test('flip, audio-only and data saver act on the senders of the same connection'
 test('losing the server during a call is a notice with a key, not words', async (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] });
   const { call, sig, notices } = await connectedCall();
-  sig.dispatchEvent(new CustomEvent('close', { detail: { byClient: false, reason: '' } }));
+  sig.drop();
   await settle();
-  assert.deepEqual(notices, [{ kind: 'server', key: 'server.lost', params: {} }]);
+  assert.deepEqual(notices, [{ kind: 'server', key: 'server.reconnecting', params: {} }]);
   assert.equal(call.state, 'connected', 'the call goes on peer to peer');
+  sig.open();
+  sig.deliver({ type: 'welcome', room: 'R', peer: true, polite: false, resumed: true });
+  await settle();
+  assert.deepEqual(notices.at(-1), { kind: 'server', key: '', params: {} }, 'the notice goes when the server is back');
   call.hangup();
 });

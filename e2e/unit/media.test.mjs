@@ -38,7 +38,7 @@ test('NOTICE_KEYS lists every key a notice can have, once', () => {
   for (const what of ['cameraUnavailable', 'micUnavailable', 'allUnavailable', 'cameraFailed', 'micFailed', 'screenFailed']) {
     for (const why of MEDIA_WHYS) assert.ok(NOTICE_KEYS.includes(`media.${what}.${why}`), `${what}.${why}`);
   }
-  for (const key of ['media.cameraLost', 'media.micLost', 'media.dataSaverAuto.saveData', 'media.dataSaverAuto.cellular', 'server.lost']) {
+  for (const key of ['media.cameraLost', 'media.micLost', 'media.dataSaverAuto.saveData', 'media.dataSaverAuto.cellular', 'server.reconnecting']) {
     assert.ok(NOTICE_KEYS.includes(key), key);
   }
   assert.equal(NOTICE_KEYS.length, 6 * 5 + 5);

@@ -97,7 +97,7 @@ test('close is reported once, with who closed', async () => {
   ws.open();
   const closes = [];
   sig.addEventListener('close', (ev) => closes.push(/** @type {CustomEvent} */ (ev).detail));
-  ws.drop(1008, 'room-full');
+  ws.drop(1008, 'room-full'); // a final refusal: no reconnection
   ws.drop(1006, '');
   assert.deepEqual(closes, [{ code: 1008, reason: 'room-full', byClient: false }]);
   assert.equal(sig.sendMessage('leave'), false);
@@ -110,4 +110,91 @@ test('close is reported once, with who closed', async () => {
   await new Promise((r) => setTimeout(r, 0));
   assert.deepEqual(second.ws.closedWith, [1000, '']);
   assert.deepEqual(closes2, [{ code: 1000, reason: '', byClient: true }]);
+});
+
+/** @param {Partial<import('../../web/static/js/signaling.js').SignalingOptions>} options */
+function startReconnecting(options = {}) {
+  const sig = new Signaling({
+    url: 'ws://maju.test/ws', WebSocketImpl: /** @type {any} */ (FakeSocket), pingInterval: 0,
+    hello: () => ({ type: 'join', payload: { room: 'R', resume: 'T' } }), random: () => 0.5, ...options,
+  });
+  sig.start();
+  return sig;
+}
+
+test('a dropped socket is replaced with backoff, and the hello goes first on each', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const sig = startReconnecting();
+  const downs = [];
+  let opens = 0;
+  sig.addEventListener('down', (ev) => downs.push(/** @type {CustomEvent} */ (ev).detail.retryIn));
+  sig.addEventListener('open', () => opens++);
+  sig.addEventListener('close', () => assert.fail('closed for good'));
+  let ws = /** @type {FakeSocket} */ (FakeSocket.last);
+  ws.open();
+  assert.deepEqual(ws.sent, [{ v: 1, type: 'join', room: 'R', resume: 'T' }]);
+
+  // Three drops in a row without hearing from the server: 500, 1000, 2000 ms (random 0.5: no jitter).
+  for (const wait of [500, 1000, 2000]) {
+    ws.drop(1006, '');
+    assert.equal(sig.sendMessage('candidate', { candidate: null }), false, 'nothing is kept while away');
+    t.mock.timers.tick(wait - 1);
+    assert.equal(FakeSocket.last, ws, `no new socket before ${wait} ms`);
+    t.mock.timers.tick(1);
+    assert.notEqual(FakeSocket.last, ws);
+    ws = /** @type {FakeSocket} */ (FakeSocket.last);
+  }
+  assert.deepEqual(downs, [500, 1000, 2000]);
+  ws.open();
+  assert.deepEqual(ws.sent, [{ v: 1, type: 'join', room: 'R', resume: 'T' }]);
+  assert.equal(opens, 2);
+  // Hearing from the server starts the backoff over; shutting-down is a reason to come back.
+  ws.receive(JSON.stringify({ v: 1, type: 'welcome' }));
+  ws.drop(1012, 'shutting-down');
+  assert.deepEqual(downs, [500, 1000, 2000, 500]);
+});
+
+test('the backoff is capped and jittered by half either way', (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  for (const [random, want] of [[0, 5000], [0.999, 14990]]) {
+    const sig = startReconnecting({ retryMax: 10000, random: () => random });
+    const downs = [];
+    sig.addEventListener('down', (ev) => downs.push(/** @type {CustomEvent} */ (ev).detail.retryIn));
+    for (let i = 0; i < 8; i++) {
+      /** @type {FakeSocket} */ (FakeSocket.last).drop();
+      t.mock.timers.tick(20000);
+    }
+    assert.equal(downs.at(-1), want);
+    sig.close();
+  }
+});
+
+test('final refusals and close() end it; reconnectNow skips the wait', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  for (const reason of ['bad-room', 'room-full', 'too-large', 'replaced', 'too-many-rooms']) {
+    const sig = startReconnecting();
+    const ends = [];
+    sig.addEventListener('close', (ev) => ends.push(/** @type {CustomEvent} */ (ev).detail.reason));
+    sig.addEventListener('down', () => assert.fail(`${reason} was retried`));
+    const ws = /** @type {FakeSocket} */ (FakeSocket.last);
+    ws.open();
+    ws.drop(1008, reason);
+    assert.deepEqual(ends, [reason]);
+  }
+
+  const sig = startReconnecting();
+  let ws = /** @type {FakeSocket} */ (FakeSocket.last);
+  ws.drop();
+  sig.reconnectNow();
+  assert.notEqual(FakeSocket.last, ws, 'reconnectNow opened a socket at once');
+  ws = /** @type {FakeSocket} */ (FakeSocket.last);
+  sig.reconnectNow(); // a socket is connecting: nothing happens
+  assert.equal(FakeSocket.last, ws);
+  ws.drop();
+  const ends = [];
+  sig.addEventListener('close', (ev) => ends.push(/** @type {CustomEvent} */ (ev).detail));
+  sig.close(); // while waiting to retry
+  t.mock.timers.tick(60000);
+  assert.equal(FakeSocket.last, ws, 'no attempt after close()');
+  assert.deepEqual(ends, [{ code: 1000, reason: '', byClient: true }]);
 });

@@ -18,6 +18,10 @@ import (
 // closeGrace is how long a closing connection waits for the client to answer the close frame.
 const closeGrace = time.Second
 
+// unloadGrace bounds how long the seat of a page that went away (close code 1001: a reload, or the tab
+// closed) is held: a reload is back within a few seconds, and a closed tab should read as "left" soon.
+const unloadGrace = 10 * time.Second
+
 // maxCallReports bounds the call-reports one connection may send: a few per call (each ICE restart
 // can end in a new outcome) is plenty, and the bound keeps one client from skewing the metrics.
 const maxCallReports = 16
@@ -38,10 +42,11 @@ type conn struct {
 	rate *limit.MessageBucket // the client's message budget; only the reader uses it
 
 	// reader state
-	roomID  string
-	joined  bool
-	iceID   string // names this client in its TURN credentials; made on first use
-	reports int    // call-reports received
+	roomID   string
+	joined   bool
+	iceID    string // names this client in its TURN credentials; made on first use
+	reports  int    // call-reports received
+	goneAway bool   // the client closed with 1001: its page is going away
 }
 
 func newConn(h *Handler, ws *websocket.Conn, host string, addr netip.Prefix) *conn {
@@ -105,6 +110,7 @@ func (c *conn) startReading() {
 func (c *conn) onMessage(typ int, r io.Reader, err error) bool {
 	cfg := &c.h.cfg
 	if err != nil {
+		c.goneAway = websocket.IsCloseError(err, websocket.CloseGoingAway)
 		if !c.joined && !c.out.isClosing() && isTimeout(err) {
 			c.fail(protocol.Errorf(protocol.CodeJoinTimeout, "No join message within %v.", cfg.JoinTimeout))
 		}
@@ -236,13 +242,13 @@ func (c *conn) join(m protocol.Message) {
 		pairing.Peer.send(protocol.Message{Type: protocol.TypePeerJoined, Polite: !pairing.Polite, Resumed: pairing.Resumed})
 	}
 	if pairing.PeerHeld {
-		c.send(c.reconnectingMessage())
+		c.send(c.reconnectingMessage(c.h.cfg.ResumeGrace))
 	}
 	c.log.Debug("joined", "room", logRoom(m.Room), "alone", pairing.Alone, "resumed", pairing.Resumed)
 }
 
-func (c *conn) reconnectingMessage() protocol.Message {
-	return protocol.Message{Type: protocol.TypePeerReconnecting, GraceMs: int(c.h.cfg.ResumeGrace.Milliseconds())}
+func (c *conn) reconnectingMessage(grace time.Duration) protocol.Message {
+	return protocol.Message{Type: protocol.TypePeerReconnecting, GraceMs: int(grace.Milliseconds())}
 }
 
 func (c *conn) hangUp() {
@@ -266,8 +272,12 @@ func (c *conn) leaveRoom(reason string) {
 		return
 	}
 	stopping := c.h.hub.isStopping()
+	grace := c.h.cfg.ResumeGrace
+	if c.goneAway {
+		grace = min(grace, unloadGrace)
+	}
 	left := protocol.Message{Type: protocol.TypePeerLeft, Reason: protocol.ReasonDisconnected}
-	peer, ok, held := rooms.Drop(c.roomID, c, c.h.cfg.ResumeGrace, func(peer *conn, ok bool) {
+	peer, ok, held := rooms.Drop(c.roomID, c, grace, func(peer *conn, ok bool) {
 		if ok && !c.h.hub.isStopping() {
 			peer.send(left)
 		}
@@ -275,7 +285,7 @@ func (c *conn) leaveRoom(reason string) {
 	switch {
 	case !ok || stopping:
 	case held:
-		peer.send(c.reconnectingMessage())
+		peer.send(c.reconnectingMessage(grace))
 	default:
 		peer.send(left)
 	}

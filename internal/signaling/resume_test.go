@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/maju-call/maju/internal/config"
 	"github.com/maju-call/maju/internal/protocol"
 )
@@ -155,5 +157,14 @@ func TestShutdownHoldsNoSeats(t *testing.T) {
 	}
 	if s.h.Rooms() != 0 {
 		t.Fatalf("%d rooms left after shutdown", s.h.Rooms())
+	}
+}
+
+func TestPageGoingAwayIsHeldBriefly(t *testing.T) {
+	s := start(t, func(c *config.Config) { c.ResumeGrace = time.Minute })
+	a, b, _, _, _ := s.resumablePair(t)
+	_ = b.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, ""), time.Now().Add(time.Second))
+	if m := a.expect(protocol.TypePeerReconnecting); m.GraceMs != int(unloadGrace.Milliseconds()) {
+		t.Fatalf("peer-reconnecting %+v, want graceMs %d", m, unloadGrace.Milliseconds())
 	}
 }

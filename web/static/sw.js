@@ -47,6 +47,7 @@ const SHELL = [
   '/js/callreport.js',
   '/js/callstats.js',
   '/js/chat.js',
+  '/js/chatlog.js',
   '/js/devices.js',
   '/js/dom.js',
   '/js/diagnosis.js',

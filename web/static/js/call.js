@@ -19,8 +19,10 @@
 //                  speakerId, canFlip, canShareScreen, canChooseSpeaker (localmedia.js)
 //   'devices'      {cameras, microphones, speakers} of {deviceId, label} — when the lists change
 //                  ('devicechange'); devices the browser hides (no id before permission) are left out
-//   'chat'         ChatEntry                — a message sent or received
-//   'chatstate'    {open}                   — whether chat can be sent right now
+//   'chat'         ChatEntry                — a message sent or received (chatlog.js: kept in the tab,
+//                  resent until acknowledged, shown once); chatHistory has the ones from before a reload
+//   'chatstatus'   {id, status}             — one of my messages is now 'pending', 'sent' or 'delivered'
+//   'chatstate'    {open}                   — whether chat can be sent right now (someone to send to)
 //   'notice'       {kind, key, params}      — something the person should know that is not a state: a
 //                  locale key and its {placeholder} values (media.js, NOTICE_KEYS, lists every key)
 //   'path'         {path}                   — the network path while connected (icepath.js), null otherwise
@@ -44,10 +46,11 @@ import { LocalMedia } from './localmedia.js';
 import { Prefs, pageStorage } from './prefs.js';
 import { browserAbilities } from './devices.js';
 import { PeerSenders } from './senders.js';
-import { decodeChat, encodeChat, validChatText, MAX_CHAT_TEXT } from './chat.js';
+import { ChatLog, chatKey, pageSessionStorage } from './chatlog.js';
 import { IceServers, offersRelay } from './iceservers.js';
 import { PeerWatch } from './peerwatch.js';
 import { CallReport } from './callreport.js';
+import { FINAL_REASONS } from './signaling.js';
 
 /**
  * The call states.
@@ -73,18 +76,44 @@ import { CallReport } from './callreport.js';
  *   of a connection that never worked.
  */
 
-/**
- * @typedef {object} ChatEntry
- * @property {string} id
- * @property {string} text
- * @property {number} ts         Sender's clock (Unix ms).
- * @property {number} receivedAt This side's clock (Unix ms) when it was sent or received.
- * @property {'me' | 'them'} from
- */
+/** @typedef {import('./chatlog.js').ChatEntry} ChatEntry */
 
 /** @typedef {import('./localmedia.js').MediaState} MediaState */
 /** @typedef {import('./devices.js').DeviceList} DeviceList */
 /** @typedef {import('./devices.js').DeviceKind} DeviceKind */
+
+/**
+ * A resume token: 16 random bytes in URL-safe base64 without padding, like a room id.
+ * @returns {string}
+ */
+export function newResumeToken() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+}
+
+/**
+ * This tab's resume token for a room: the one kept in session storage (a reload), else a new one, kept.
+ * @param {import('./chatlog.js').ChatStorage | null} session
+ * @param {string} roomId
+ * @param {() => string} newToken
+ * @returns {string}
+ */
+function resumeToken(session, roomId, newToken) {
+  const key = `maju.resume.${roomId}`;
+  try {
+    const kept = session?.getItem(key);
+    if (kept && /^[A-Za-z0-9_-]{22}$/.test(kept)) return kept;
+  } catch {
+    // unreadable storage: a new token
+  }
+  const token = newToken();
+  try {
+    session?.setItem(key, token);
+  } catch {
+    // full or blocked storage: a reload then starts a new seat
+  }
+  return token;
+}
 
 /**
  * @typedef {object} Notice
@@ -98,6 +127,8 @@ import { CallReport } from './callreport.js';
  * The part of Signaling that Call uses.
  * @typedef {object} SignalingLike
  * @property {() => void} start
+ * @property {(hello: () => {type: string, payload?: Record<string, unknown>} | null) => void} setHello
+ * @property {() => void} reconnectNow
  * @property {(type: string, payload?: Record<string, unknown>) => boolean} sendMessage
  * @property {(type: string, callback: (msg: import('./signaling.js').SignalMessage) => void) => () => void} onMessage
  * @property {(code?: number, reason?: string) => void} close
@@ -122,17 +153,27 @@ import { CallReport } from './callreport.js';
  * @property {import('./devices.js').Abilities} [abilities] What the device can do (default: read from the
  *   page: devices.js, browserAbilities).
  * @property {import('./localmedia.js').Connection | null} [connection] navigator.connection by default, for
- *   data saver's suggestion.
+ *   data saver's suggestion, and its 'change' events: the network changed, restart ICE.
+ * @property {EventTarget | null} [online] Where 'online' events come from (window by default): the device
+ *   is back on a network, restart ICE and reconnect signaling now.
+ * @property {import('./chatlog.js').ChatStorage | null} [session] Where this tab keeps its resume token
+ *   and the conversation (sessionStorage by default), so a reload takes back the same seat and loses no
+ *   message.
+ * @property {() => string} [newToken] Makes a resume token (22 URL-safe base64 characters).
+ * @property {number} [restartGrace] ms a connection may stay 'disconnected' before ICE is restarted.
+ * @property {number} [restartRetry] ms between ICE restarts while the connection does not come back.
+ * @property {number} [maxRestarts] ICE restarts before the call is given up as failed.
  */
 
 /** States after which nothing happens any more. */
 const FINAL_STATES = new Set(['full', 'left', 'ended']);
 
-/** Server error codes that end the connection (docs/protocol.md, "Error codes"). */
-const FATAL_CODES = new Set(['bad-room', 'room-full', 'join-timeout', 'too-large', 'slow-consumer', 'shutting-down']);
+/**
+ * Server error codes that end the call (docs/protocol.md, "Error codes"). Other fatal ones (shutting-down,
+ * slow-consumer, join-timeout) close the socket, and signaling reconnects.
+ */
+const FINAL_CODES = FINAL_REASONS;
 
-/** How many received chat ids are remembered to drop duplicates. */
-const SEEN_IDS_LIMIT = 2000;
 
 /**
  * How long a connection may stay "connecting" before the person is told why it does not work, in ms.
@@ -140,6 +181,13 @@ const SEEN_IDS_LIMIT = 2000;
  * second or two, a relayed one over TCP a few more.
  */
 export const CONNECT_TIMEOUT = 20000;
+
+/** How long 'disconnected' may last before ICE is restarted, in ms: it often recovers by itself. */
+export const RESTART_GRACE = 2000;
+/** ms between ICE restarts while the connection does not come back. */
+export const RESTART_RETRY = 8000;
+/** ICE restarts before giving up (about two minutes with RESTART_RETRY). */
+export const MAX_RESTARTS = 15;
 
 export class Call extends EventTarget {
   /** @type {SignalingLike} */
@@ -154,10 +202,6 @@ export class Call extends EventTarget {
   #pathInterval;
   /** The ICE servers from the server, refreshed before their credentials expire. */
   #ice;
-  /** @type {() => string} */
-  #newId;
-  /** @type {() => number} */
-  #now;
 
   /** This side's camera, microphone and screen. */
   #local;
@@ -169,7 +213,31 @@ export class Call extends EventTarget {
   #media = null;
   /** Incoming signaling messages are handled one at a time, in order. */
   #inbox = Promise.resolve();
-  #signalingLost = false;
+  /** The signaling socket is open (it reconnects by itself after a drop). */
+  #signalingUp = false;
+  /** This tab's resume token for the room's seat. */
+  #token;
+  /** The other person's connection to the server dropped; their seat is held. */
+  #peerAway = false;
+  /** The "reconnecting to the server" notice is showing. */
+  #serverNotice = false;
+  /** @type {EventTarget | null} */
+  #online;
+  /** @type {import('./localmedia.js').Connection | null} */
+  #connection;
+  #restartGrace;
+  #restartRetry;
+  #maxRestarts;
+  /** The current peer connection has been connected at least once: trouble now means reconnecting. */
+  #everConnected = false;
+  /** ICE restarts since the connection was last connected. */
+  #restarts = 0;
+  /** An ICE restart waits for signaling to come back. */
+  #restartPending = false;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #restartTimer;
+  /** Removes the 'online' and network change listeners. */
+  #unlisten = new AbortController();
 
   /** @type {RTCPeerConnection | null} */
   #pc = null;
@@ -187,8 +255,8 @@ export class Call extends EventTarget {
   #watch = null;
   /** @type {CallReport | null} what the server hears about the current attempt */
   #report = null;
-  /** @type {Set<string>} */
-  #seenIds = new Set();
+  /** The conversation: the outbox until acknowledged, ids seen, kept in the tab across reloads. */
+  #chat;
   /** The current connection's senders, kept in step with the local media. @type {PeerSenders | null} */
   #senders = null;
 
@@ -207,6 +275,12 @@ export class Call extends EventTarget {
     storage = pageStorage(),
     abilities = browserAbilities(mediaDevices),
     connection = /** @type {{connection?: import('./localmedia.js').Connection}} */ (globalThis.navigator ?? {}).connection ?? null,
+    online = typeof window === 'undefined' ? null : window,
+    session = pageSessionStorage(),
+    newToken = newResumeToken,
+    restartGrace = RESTART_GRACE,
+    restartRetry = RESTART_RETRY,
+    maxRestarts = MAX_RESTARTS,
   }) {
     super();
     this.#signaling = signaling;
@@ -217,8 +291,17 @@ export class Call extends EventTarget {
     this.#connectTimeout = connectTimeout;
     this.#pathInterval = pathInterval;
     this.#ice = new IceServers({ onRefreshDue: () => this.#signaling.sendMessage('ice-refresh') });
-    this.#newId = newId;
-    this.#now = now;
+    this.#online = online;
+    this.#connection = connection;
+    this.#restartGrace = restartGrace;
+    this.#restartRetry = restartRetry;
+    this.#maxRestarts = maxRestarts;
+    this.#token = resumeToken(session, roomId, newToken);
+    this.#chat = new ChatLog({ storage: session, key: chatKey(roomId), newId, now });
+    this.#chat.addEventListener('entry', (ev) => this.#emit('chat', /** @type {CustomEvent} */ (ev).detail));
+    this.#chat.addEventListener('status', (ev) => this.#emit('chatstatus', /** @type {CustomEvent} */ (ev).detail));
+    // The other person hung up (said on the data channel, so it arrives even while the server is away).
+    this.#chat.addEventListener('bye', () => this.#enqueue(() => this.#onPeerLeft({ v: 1, type: 'peer-left', reason: 'hangup' })));
     this.#local = new LocalMedia({
       mediaDevices,
       prefs: new Prefs(storage),
@@ -241,6 +324,11 @@ export class Call extends EventTarget {
   /** The current state with its reason. */
   get stateDetail() {
     return { ...this.#state };
+  }
+
+  /** Whether this side is connected to the signaling server now (it reconnects by itself after a drop). */
+  get signalingUp() {
+    return this.#signalingUp;
   }
 
   /** The room id. */
@@ -279,9 +367,17 @@ export class Call extends EventTarget {
     return this.#remoteStream;
   }
 
-  /** Whether a chat message can be sent now. */
+  /**
+   * Whether a chat message can be sent now: there is someone to send it to. It may wait in the outbox
+   * (status 'pending') while the connection is down; it is delivered when it is back.
+   */
   get chatOpen() {
-    return this.#channel !== null && this.#channel.readyState === 'open';
+    return this.#pc !== null && !FINAL_STATES.has(this.#state.state);
+  }
+
+  /** The conversation so far (restored after a reload), oldest first. */
+  get chatHistory() {
+    return this.#chat.entries;
   }
 
   /** @returns {MediaState} */
@@ -313,6 +409,7 @@ export class Call extends EventTarget {
       welcome: (m) => this.#onWelcome(m),
       'peer-joined': (m) => this.#onPeerJoined(m),
       'peer-left': (m) => this.#onPeerLeft(m),
+      'peer-reconnecting': () => this.#onPeerReconnecting(),
       offer: (m) => this.#onDescription(m),
       answer: (m) => this.#onDescription(m),
       candidate: (m) => this.#onCandidate(m),
@@ -324,17 +421,54 @@ export class Call extends EventTarget {
     // Fresh credentials are taken at once, not after the queue: a peer connection being set up (waiting
     // for the camera, or for the offer) must gather with them, not with ones that expired meanwhile.
     sig.onMessage('ice-servers', (msg) => this.#onIceServers(msg));
+    sig.addEventListener('open', () => this.#enqueue(() => {
+      this.#signalingUp = true;
+    }));
+    sig.addEventListener('down', () => this.#enqueue(() => this.#onSignalingDown()));
     sig.addEventListener('close', (ev) => {
       const detail = /** @type {CustomEvent<import('./signaling.js').CloseDetail>} */ (ev).detail;
       this.#enqueue(() => this.#onSignalingClosed(detail));
     });
+    // Every socket, the first and each after a drop, starts with this join (docs/protocol.md,
+    // "Reconnecting and resuming a seat").
+    sig.setHello(() => ({ type: 'join', payload: this.#joinPayload() }));
+    this.#listenToNetwork();
     sig.start();
-    sig.sendMessage('join', { room: this.#roomId });
+  }
+
+  /** The join for the next socket: this tab's token, and whether it keeps its peer connection. */
+  #joinPayload() {
+    /** @type {Record<string, unknown>} */
+    const payload = { room: this.#roomId, resume: this.#token };
+    const pc = this.#pc;
+    if (pc && this.#negotiation && pc.connectionState !== 'closed' && !this.#attachPending) {
+      payload.keep = true;
+      payload.polite = this.#negotiation.polite;
+    }
+    return payload;
+  }
+
+  /** The device is back online or changed networks: the path the call used may be gone. */
+  #listenToNetwork() {
+    const { signal } = this.#unlisten;
+    const changed = () => this.#enqueue(() => this.#onNetworkChange());
+    this.#online?.addEventListener('online', changed, { signal });
+    const conn = /** @type {EventTarget | null} */ (/** @type {unknown} */ (this.#connection));
+    if (conn && typeof conn.addEventListener === 'function') conn.addEventListener('change', changed, { signal });
+  }
+
+  #onNetworkChange() {
+    if (FINAL_STATES.has(this.#state.state)) return;
+    console.debug('maju: call: the network changed');
+    this.#signaling.reconnectNow();
+    if (this.#pc && this.#everConnected) this.#restartIce();
   }
 
   /** Hangs up: tells the server, closes the connection, stops the camera and microphone. */
   hangup() {
     if (!this.#started || FINAL_STATES.has(this.#state.state)) return;
+    // Over the data channel too, so the other side shows "left" at once even while the server is away.
+    this.#sendBye();
     this.#signaling.sendMessage('leave');
     this.#signaling.close();
     this.#closePeer();
@@ -358,21 +492,14 @@ export class Call extends EventTarget {
   setDataSaver(on) { return this.#local.setDataSaver(on); }
 
   /**
-   * Sends a chat message over the data channel. Throws when chat is not open or the text does not fit.
+   * Sends a chat message to the other person. It waits in the outbox until they acknowledge it, and is
+   * sent again after any reconnection. Throws when there is nobody to send to or the text does not fit.
    * @param {string} text
    * @returns {ChatEntry}
    */
   sendChat(text) {
-    const channel = this.#channel;
-    if (!channel || channel.readyState !== 'open') throw new Error('chat is not connected');
-    if (!validChatText(text)) throw new Error(`a message has 1 to ${MAX_CHAT_TEXT} characters`);
-    const ts = this.#now();
-    const id = this.#newId();
-    channel.send(encodeChat(id, text, ts));
-    /** @type {ChatEntry} */
-    const entry = { id, text, ts, receivedAt: ts, from: 'me' };
-    this.#emit('chat', entry);
-    return entry;
+    if (!this.chatOpen) throw new Error('chat is not connected');
+    return this.#chat.send(text);
   }
 
   // --- media ---------------------------------------------------------------------------------------
@@ -412,11 +539,45 @@ export class Call extends EventTarget {
   async #onWelcome(m) {
     if (FINAL_STATES.has(this.#state.state)) return;
     this.#ice.update(m);
+    this.#peerAway = false;
+    if (this.#serverNotice) {
+      this.#serverNotice = false;
+      this.#emit('notice', { kind: 'server', key: '', params: {} }); // "reconnecting to the server" is over
+    }
     if (m.peer === true) {
-      await this.#startPeer(m.polite === true);
+      await this.#pair(m.polite === true, m.resumed === true);
+    } else if (this.#pc && this.#everConnected && !this.#attachPending) {
+      // We kept our peer connection and the other person is not back on the server yet: the call goes
+      // on peer to peer meanwhile; they will resume, or a new pair forms.
+      this.#emitState(this.#pc.connectionState === 'connected' ? 'connected' : 'reconnecting');
     } else {
+      this.#closePeer();
       this.#emitState('waiting');
     }
+  }
+
+  /**
+   * The pair formed (or formed again): keep the peer connection when both kept theirs, else a new one.
+   * @param {boolean} polite
+   * @param {boolean} resumed
+   */
+  async #pair(polite, resumed) {
+    if (resumed && this.#pc && this.#negotiation?.polite === polite) {
+      this.#resumePeer();
+      return;
+    }
+    await this.#startPeer(polite);
+  }
+
+  /** Signaling is back and the pair resumed: repair what was missed meanwhile. */
+  #resumePeer() {
+    const pc = /** @type {RTCPeerConnection} */ (this.#pc);
+    console.debug(`maju: call: resumed the pair (connection ${pc.connectionState})`);
+    // An offer sent while the server was away was lost: send it again (its answer never came). It may
+    // be an ICE restart already; otherwise restart now if the connection is down.
+    const resent = this.#negotiation?.resendOffer() ?? false;
+    if (!resent && (this.#restartPending || (this.#everConnected && pc.connectionState !== 'connected'))) this.#restartIce();
+    if (pc.connectionState === 'connected') this.#emitState('connected');
   }
 
   /**
@@ -439,12 +600,23 @@ export class Call extends EventTarget {
   /** @param {import('./signaling.js').SignalMessage} m */
   async #onPeerJoined(m) {
     if (FINAL_STATES.has(this.#state.state)) return;
-    await this.#startPeer(m.polite === true);
+    this.#peerAway = false;
+    await this.#pair(m.polite === true, m.resumed === true);
+  }
+
+  /** The other person's connection to the server dropped; their seat is held for a while. */
+  #onPeerReconnecting() {
+    if (FINAL_STATES.has(this.#state.state)) return;
+    this.#peerAway = true;
+    // While the peer connection still works nothing changes for this person; otherwise say who is away.
+    const pc = this.#pc;
+    if (pc && pc.connectionState !== 'connected' && this.#everConnected) this.#emitState('reconnecting', 'peer');
   }
 
   /** @param {import('./signaling.js').SignalMessage} m */
   #onPeerLeft(m) {
     if (FINAL_STATES.has(this.#state.state)) return;
+    this.#peerAway = false;
     this.#closePeer();
     const reason = m.reason === 'hangup' ? 'hangup' : 'disconnected';
     this.#emitState('peer-left', reason);
@@ -484,8 +656,8 @@ export class Call extends EventTarget {
   #onError(m) {
     const code = typeof m.code === 'string' ? m.code : 'unknown';
     const message = typeof m.message === 'string' ? m.message : '';
-    if (!FATAL_CODES.has(code)) {
-      console.warn('maju: the server refused a message:', code, message);
+    if (!FINAL_CODES.has(code)) {
+      console.warn('maju: the server said:', code, message);
       return;
     }
     if (FINAL_STATES.has(this.#state.state)) return;
@@ -498,20 +670,31 @@ export class Call extends EventTarget {
     }
   }
 
-  /** @param {import('./signaling.js').CloseDetail} detail */
+  /** The signaling socket dropped; Signaling tries again by itself. */
+  #onSignalingDown() {
+    this.#signalingUp = false;
+    if (FINAL_STATES.has(this.#state.state)) return;
+    const s = this.#state.state;
+    if (s === 'connected' || s === 'reconnecting') {
+      // Media and chat go peer to peer: the call goes on without the server.
+      this.#serverNotice = true;
+      this.#emit('notice', { kind: 'server', key: 'server.reconnecting', params: {} });
+    } else {
+      this.#emitState('reconnecting', 'server');
+    }
+  }
+
+  /**
+   * Signaling is over for good: this side hung up, or the server refused for good (FINAL_REASONS).
+   * @param {import('./signaling.js').CloseDetail} detail
+   */
   #onSignalingClosed(detail) {
-    this.#signalingLost = true;
+    this.#signalingUp = false;
     this.#ice.stop();
     if (FINAL_STATES.has(this.#state.state) || detail.byClient) return;
-    const fatal = FATAL_CODES.has(detail.reason) ? detail.reason : 'server-lost';
-    if (fatal === 'server-lost' && (this.#state.state === 'connected' || this.#state.state === 'reconnecting')) {
-      // Media and chat go peer to peer, so the call goes on without the server for as long as it can.
-      this.#emit('notice', { kind: 'server', key: 'server.lost', params: {} });
-      return;
-    }
     this.#closePeer();
     this.#stopMedia();
-    this.#emitState(fatal === 'room-full' ? 'full' : 'ended', fatal);
+    this.#emitState(detail.reason === 'room-full' ? 'full' : 'ended', detail.reason || 'server-lost');
   }
 
   // --- the peer connection -------------------------------------------------------------------------
@@ -528,6 +711,7 @@ export class Call extends EventTarget {
 
     const pc = this.#createPeerConnection(this.#peerConfig());
     this.#pc = pc;
+    this.#emit('chatstate', { open: true });
     const report = new CallReport({ send: (payload) => this.#signaling.sendMessage('call-report', payload) });
     this.#report = report;
     const watch = new PeerWatch({
@@ -608,22 +792,7 @@ export class Call extends EventTarget {
   #openChannel(pc) {
     const channel = pc.createDataChannel('chat', { negotiated: true, id: 0, ordered: true });
     this.#channel = channel;
-    channel.addEventListener('open', () => {
-      if (this.#channel === channel) this.#emit('chatstate', { open: true });
-    });
-    channel.addEventListener('close', () => {
-      if (this.#channel === channel) this.#emit('chatstate', { open: false });
-    });
-    channel.addEventListener('message', (ev) => {
-      if (this.#channel !== channel) return;
-      const msg = decodeChat(ev.data);
-      if (!msg || this.#seenIds.has(msg.id)) return;
-      if (this.#seenIds.size >= SEEN_IDS_LIMIT) this.#seenIds.clear();
-      this.#seenIds.add(msg.id);
-      /** @type {ChatEntry} */
-      const entry = { id: msg.id, text: msg.text, ts: msg.ts, receivedAt: this.#now(), from: 'them' };
-      this.#emit('chat', entry);
-    });
+    this.#chat.attach(channel);
   }
 
   /**
@@ -662,21 +831,29 @@ export class Call extends EventTarget {
     switch (pc.connectionState) {
       case 'connected':
         clearTimeout(this.#connectTimer);
+        clearTimeout(this.#restartTimer);
+        this.#everConnected = true;
+        this.#restarts = 0;
         this.#report?.connected();
         this.#emitState('connected');
         this.#watch?.connected();
         break;
       case 'disconnected':
         this.#watch?.interrupted();
-        if (this.#state.state === 'connected') this.#emitState('reconnecting');
+        if (!this.#everConnected) break;
+        this.#emitState('reconnecting', this.#peerAway ? 'peer' : '');
+        // It often comes back by itself within a second or two; if not, restart ICE.
+        clearTimeout(this.#restartTimer);
+        this.#restartTimer = setTimeout(() => this.#enqueue(() => {
+          if (this.#pc === pc && pc.connectionState === 'disconnected') this.#restartIce();
+        }), this.#restartGrace);
         break;
       case 'failed':
         clearTimeout(this.#connectTimer);
         this.#watch?.interrupted();
-        if (this.#signalingLost) {
-          this.#closePeer();
-          this.#stopMedia();
-          this.#emitState('ended', 'server-lost');
+        if (this.#everConnected) {
+          this.#emitState('reconnecting', this.#peerAway ? 'peer' : '');
+          this.#restartIce();
         } else {
           this.#report?.failed('ice-failed');
           this.#emitState('failed', 'ice-failed', '', this.#watch?.diagnose());
@@ -685,8 +862,45 @@ export class Call extends EventTarget {
     }
   }
 
+  /**
+   * Restarts ICE on the same peer connection (through perfect negotiation: new credentials, new
+   * candidates, the same tracks and data channel), and again every restartRetry while it does not come
+   * back, up to maxRestarts. While signaling is away the restart waits for it.
+   */
+  #restartIce() {
+    const pc = this.#pc;
+    const negotiation = this.#negotiation;
+    if (!pc || !negotiation || FINAL_STATES.has(this.#state.state)) return;
+    if (!this.#signalingUp) {
+      this.#restartPending = true;
+      return;
+    }
+    this.#restartPending = false;
+    if (this.#restarts >= this.#maxRestarts) {
+      console.warn('maju: call: the connection did not come back; giving up');
+      this.#emitState('failed', 'ice-failed');
+      return;
+    }
+    this.#restarts++;
+    console.debug(`maju: call: restarting ICE (${this.#restarts})`);
+    negotiation.restartIce();
+    clearTimeout(this.#restartTimer);
+    this.#restartTimer = setTimeout(() => this.#enqueue(() => {
+      if (this.#pc === pc && pc.connectionState !== 'connected') this.#restartIce();
+    }), this.#restartRetry);
+  }
+
+  /** Says goodbye on the data channel, best effort. */
+  #sendBye() {
+    this.#chat.sendBye();
+  }
+
   #closePeer() {
     clearTimeout(this.#connectTimer);
+    clearTimeout(this.#restartTimer);
+    this.#everConnected = false;
+    this.#restarts = 0;
+    this.#restartPending = false;
     const pc = this.#pc;
     if (!pc) return;
     this.#watch?.stop();
@@ -699,6 +913,7 @@ export class Call extends EventTarget {
     this.#negotiation = null;
     const channel = this.#channel;
     this.#channel = null;
+    this.#chat.detach();
     channel?.close();
     pc.close();
     if (this.#remoteStream) {
@@ -719,7 +934,11 @@ export class Call extends EventTarget {
   #emitState(state, reason = '', message = '', diagnosis = undefined) {
     const s = this.#state;
     if (s.state === state && s.reason === reason && s.message === message && s.diagnosis?.code === diagnosis?.code) return;
-    if (FINAL_STATES.has(state)) this.#ice.stop();
+    if (FINAL_STATES.has(state)) {
+      this.#ice.stop();
+      this.#unlisten.abort();
+      this.#chat.detach();
+    }
     this.#state = diagnosis ? { state, reason, message, diagnosis } : { state, reason, message };
     console.debug(`maju: call: ${state}${reason ? ` (${reason})` : ''}`);
     this.#emit('state', { ...this.#state });

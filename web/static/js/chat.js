@@ -1,4 +1,4 @@
-// The chat message format on the "chat" data channel (docs/protocol.md, "The data channel"). No DOM.
+// The messages on the "chat" data channel (docs/protocol.md, "The data channel"): chat, ack, bye. No DOM.
 
 /** Longest message text, in characters counted as String.length does (UTF-16 code units), like the Go peer. */
 export const MAX_CHAT_TEXT = 4000;
@@ -35,6 +35,15 @@ export function validChatText(text) {
 }
 
 /**
+ * Reports whether id can be a chat message id: a string of 1 to MAX_CHAT_ID characters.
+ * @param {unknown} id
+ * @returns {id is string}
+ */
+export function validChatId(id) {
+  return typeof id === 'string' && id !== '' && charCount(id) <= MAX_CHAT_ID;
+}
+
+/**
  * Encodes a chat message.
  * @param {string} id
  * @param {string} text
@@ -48,12 +57,43 @@ export function encodeChat(id, text, ts) {
 }
 
 /**
- * Decodes one data channel message. Returns null for anything that is not a valid chat message:
+ * The receiver's acknowledgement of a chat message: it has the message (sent for duplicates too).
+ * @typedef {object} AckWire
+ * @property {'ack'} type
+ * @property {string} id The chat message's id.
+ */
+
+/**
+ * One data channel message, decoded.
+ * @typedef {{kind: 'chat', msg: ChatWire} | {kind: 'ack', id: string} | {kind: 'bye'}} ChannelMessage
+ */
+
+/**
+ * Encodes the acknowledgement of chat message id.
+ * @param {string} id
+ * @returns {string}
+ */
+export function encodeAck(id) {
+  /** @type {AckWire} */
+  const msg = { type: 'ack', id };
+  return JSON.stringify(msg);
+}
+
+/**
+ * Encodes "I hung up on purpose".
+ * @returns {string}
+ */
+export function encodeBye() {
+  return JSON.stringify({ type: 'bye' });
+}
+
+/**
+ * Decodes one data channel message of any type. Returns null for anything that is not a valid message:
  * receivers ignore other types and messages that do not fit the limits.
  * @param {unknown} data
- * @returns {ChatWire | null}
+ * @returns {ChannelMessage | null}
  */
-export function decodeChat(data) {
+export function decodeChannelMessage(data) {
   if (typeof data !== 'string') return null;
   /** @type {unknown} */
   let v;
@@ -64,10 +104,29 @@ export function decodeChat(data) {
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
   const m = /** @type {Record<string, unknown>} */ (v);
-  if (m.type !== 'chat') return null;
-  const { id, text, ts } = m;
-  if (typeof id !== 'string' || id === '' || charCount(id) > MAX_CHAT_ID) return null;
-  if (typeof text !== 'string' || !validChatText(text)) return null;
-  if (typeof ts !== 'number' || !Number.isFinite(ts)) return null;
-  return { type: 'chat', id, text, ts };
+  switch (m.type) {
+    case 'chat': {
+      const { id, text, ts } = m;
+      if (!validChatId(id)) return null;
+      if (typeof text !== 'string' || !validChatText(text)) return null;
+      if (typeof ts !== 'number' || !Number.isFinite(ts)) return null;
+      return { kind: 'chat', msg: { type: 'chat', id, text, ts } };
+    }
+    case 'ack':
+      return validChatId(m.id) ? { kind: 'ack', id: m.id } : null;
+    case 'bye':
+      return { kind: 'bye' };
+    default:
+      return null;
+  }
+}
+
+/**
+ * Decodes one data channel message that must be a chat message. Returns null for anything else.
+ * @param {unknown} data
+ * @returns {ChatWire | null}
+ */
+export function decodeChat(data) {
+  const m = decodeChannelMessage(data);
+  return m?.kind === 'chat' ? m.msg : null;
 }

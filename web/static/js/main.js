@@ -89,7 +89,6 @@ function readTestOptions() {
   return out;
 }
 
-// Closing or leaving the page is hanging up: the other person sees "left", not "connection dropped".
-window.addEventListener('pagehide', (ev) => {
-  if (!ev.persisted) current?.hangup();
-});
+// Leaving the page is not hanging up: a reload must take the seat back and the call must come back
+// (docs/protocol.md, "Reconnecting and resuming a seat"). The browser closes the socket with 1001 as the
+// page unloads, and the server holds the seat only briefly for that, so a closed tab reads as "left" soon.

@@ -40,14 +40,15 @@ const MEDIA_FAILURES = /** @type {const} */ (['cameraUnavailable', 'micUnavailab
  * Notices without a reason:
  * - media.cameraLost / media.micLost: the device stopped during the call (unplugged, or taken by the system)
  * - media.dataSaverAuto.saveData / .cellular: data saver turned itself on, and why
- * - server.lost: the signaling server is gone but the call goes on (call.js)
+ * - server.reconnecting: the connection to the signaling server dropped, the call goes on meanwhile and
+ *   signaling reconnects (call.js); an empty key clears it when the server is back
  */
 const OTHER_NOTICE_KEYS = [
   'media.cameraLost',
   'media.micLost',
   'media.dataSaverAuto.saveData',
   'media.dataSaverAuto.cellular',
-  'server.lost',
+  'server.reconnecting',
 ];
 
 /**

@@ -61,6 +61,26 @@ export class Negotiation {
     this.#pc.addEventListener('negotiationneeded', () => this.#onNegotiationNeeded(), { signal });
   }
 
+  /**
+   * Restarts ICE: the next offer (negotiationneeded fires) carries new ICE credentials, so both sides
+   * gather again and find a path, on the same peer connection. Either side may call it; a collision is
+   * resolved by the roles as for any offer.
+   */
+  restartIce() {
+    if (this.#stopped) return;
+    this.#pc.restartIce();
+  }
+
+  /**
+   * Sends the local offer again if it is still waiting for its answer (it was lost with the server).
+   * @returns {boolean} whether an offer was sent
+   */
+  resendOffer() {
+    if (this.#stopped || this.#makingOffer || this.#pc.signalingState !== 'have-local-offer') return false;
+    this.#sendDescription();
+    return true;
+  }
+
   /** Stops listening; later messages are ignored. Does not close the peer connection. */
   stop() {
     this.#stopped = true;

@@ -2,8 +2,11 @@
 //
 // It keeps the tutorial's small message API — sendMessage(type, payload) and onMessage(type, callback) —
 // and adds what a real connection needs: the {v, type} envelope, a queue for messages sent while the
-// socket is still connecting, a liveness check (`ping` → `pong`), and 'open' / 'close' events.
-// No DOM, no RTCPeerConnection: the call decides what the messages mean.
+// socket is still connecting, a liveness check (`ping` → `pong`), and reconnection: after a drop it opens
+// a new socket with exponential backoff and jitter, and sends the `hello` message (the call's join, with
+// its resume token) first on every socket (docs/protocol.md, "Reconnecting and resuming a seat").
+// Events: 'open' on every socket that opens, 'down' when one is lost and another will be tried, 'close'
+// once when it is over for good. No DOM, no RTCPeerConnection: the call decides what the messages mean.
 
 /** The protocol version this client speaks; every message carries it in "v". */
 export const PROTOCOL_VERSION = 1;
@@ -20,12 +23,19 @@ export const PROTOCOL_VERSION = 1;
  */
 
 /**
- * Detail of the 'close' event.
+ * Detail of the 'close' and 'down' events.
  * @typedef {object} CloseDetail
  * @property {number} code   WebSocket close code (1000 normal, 1008 policy, …; 1006 when it just dropped).
  * @property {string} reason Close reason; for fatal protocol errors this is the error code.
  * @property {boolean} byClient True when close() was called on this side.
+ * @property {number} [retryIn] 'down' only: ms until the next attempt.
  */
+
+/**
+ * Close reasons after which reconnecting cannot help (docs/protocol.md, "Error codes"): the link is bad,
+ * the room is full, the client sent nonsense, another tab took the seat, or too many new rooms.
+ */
+export const FINAL_REASONS = new Set(['bad-room', 'room-full', 'too-large', 'replaced', 'too-many-rooms']);
 
 /**
  * @typedef {object} SignalingOptions
@@ -34,6 +44,11 @@ export const PROTOCOL_VERSION = 1;
  * @property {number} [pingInterval] ms between liveness checks; 0 turns them off.
  * @property {number} [pongTimeout] ms to wait for `pong` (or any message) before giving up on the server.
  * @property {number} [maxQueue] messages kept while connecting; more are dropped.
+ * @property {() => {type: string, payload?: Record<string, unknown>} | null} [hello] The message to send
+ *   first on every socket (the join); null sends nothing.
+ * @property {number} [retryBase] ms before the first reconnection attempt; 0 never reconnects.
+ * @property {number} [retryMax] longest wait between attempts, in ms.
+ * @property {() => number} [random] Math.random by default: the jitter.
  */
 
 /** Ready states, so the code does not depend on the injected WebSocket having static constants. */
@@ -41,10 +56,12 @@ const CONNECTING = 0;
 const OPEN = 1;
 
 /**
- * A WebSocket connection to the maju signaling server.
+ * A WebSocket connection to the maju signaling server, reopened after drops.
  *
- * Events: 'open' (Event) when the socket is open; 'close' (CustomEvent<CloseDetail>) once, when it is closed
- * for any reason. The constructor has no side effects; start() connects.
+ * Events: 'open' (Event) whenever a socket opens; 'down' (CustomEvent<CloseDetail>) when a socket is lost
+ * and another attempt is scheduled; 'close' (CustomEvent<CloseDetail>) once, when it is over: close() was
+ * called, or the server refused for good (FINAL_REASONS). The constructor has no side effects; start()
+ * connects.
  */
 export class Signaling extends EventTarget {
   /** @type {string} */
@@ -65,26 +82,70 @@ export class Signaling extends EventTarget {
   #lastHeard = 0;
   #closedByClient = false;
   #closed = false;
+  #started = false;
+  #everOpened = false;
+  /** @type {() => {type: string, payload?: Record<string, unknown>} | null} */
+  #hello;
+  #retryBase;
+  #retryMax;
+  /** @type {() => number} */
+  #random;
+  /** Failed attempts since a socket last heard from the server: the backoff's exponent. */
+  #attempts = 0;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  #retryTimer;
 
   /** @param {SignalingOptions} options */
-  constructor({ url, WebSocketImpl = WebSocket, pingInterval = 20000, pongTimeout = 10000, maxQueue = 256 }) {
+  constructor({
+    url, WebSocketImpl = WebSocket, pingInterval = 20000, pongTimeout = 10000, maxQueue = 256,
+    hello = () => null, retryBase = 500, retryMax = 10000, random = Math.random,
+  }) {
     super();
     this.#url = url;
     this.#WebSocketImpl = WebSocketImpl;
     this.#pingInterval = pingInterval;
     this.#pongTimeout = pongTimeout;
     this.#maxQueue = maxQueue;
+    this.#hello = hello;
+    this.#retryBase = retryBase;
+    this.#retryMax = retryMax;
+    this.#random = random;
+  }
+
+  /**
+   * Sets the message sent first on every socket from now on (the call's join).
+   * @param {() => {type: string, payload?: Record<string, unknown>} | null} hello
+   */
+  setHello(hello) {
+    this.#hello = hello;
   }
 
   /** Opens the connection. Call once. */
   start() {
-    if (this.#ws) throw new Error('Signaling.start() called twice');
+    if (this.#started) throw new Error('Signaling.start() called twice');
+    this.#started = true;
+    this.#connect();
+  }
+
+  #connect() {
     const ws = new this.#WebSocketImpl(this.#url);
     this.#ws = ws;
-    ws.addEventListener('open', () => this.#onOpen());
-    ws.addEventListener('message', (ev) => this.#onSocketMessage(ev));
-    ws.addEventListener('close', (ev) => this.#onClose(ev.code, ev.reason));
+    // Events of a socket that was given up on (no pong) must not touch its successor.
+    ws.addEventListener('open', () => this.#ws === ws && this.#onOpen());
+    ws.addEventListener('message', (ev) => this.#ws === ws && this.#onSocketMessage(ev));
+    ws.addEventListener('close', (ev) => this.#ws === ws && this.#onClose(ev.code, ev.reason));
     // 'error' is always followed by 'close', which reports it.
+  }
+
+  /**
+   * Tries again now instead of waiting out the backoff (the browser is back online). Does nothing while
+   * a socket is open or connecting, or after the end.
+   */
+  reconnectNow() {
+    if (this.#closed || this.#retryTimer === undefined) return;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#connect();
   }
 
   /** True while the socket is open. */
@@ -93,8 +154,10 @@ export class Signaling extends EventTarget {
   }
 
   /**
-   * Sends one message: {v: 1, type, ...payload}. Messages sent while connecting are queued and go out
-   * in order once the socket opens. Returns false when the message could not be sent or queued.
+   * Sends one message: {v: 1, type, ...payload}. Messages sent while the first socket is connecting are
+   * queued and go out in order once it opens, after the hello. Returns false when the message could not be
+   * sent or queued: after the end, or while reconnecting (nothing is kept for a later socket: by then it
+   * may be stale, and the peer on the other side may be a new one).
    * @param {string} type
    * @param {Record<string, unknown>} [payload]
    * @returns {boolean}
@@ -106,7 +169,8 @@ export class Signaling extends EventTarget {
       ws.send(data);
       return true;
     }
-    if (!this.#closed && (!ws || ws.readyState === CONNECTING) && this.#queue.length < this.#maxQueue) {
+    const firstConnect = !this.#everOpened && (!ws || ws.readyState === CONNECTING);
+    if (!this.#closed && firstConnect && this.#queue.length < this.#maxQueue) {
       this.#queue.push(data);
       return true;
     }
@@ -141,15 +205,19 @@ export class Signaling extends EventTarget {
     this.#queue = [];
     const ws = this.#ws;
     if (ws && ws.readyState <= OPEN) ws.close(code, reason);
-    if (!ws) this.#onClose(code, reason);
+    if (!ws || ws.readyState > OPEN) this.#end(code, reason);
   }
 
   #onOpen() {
+    this.#everOpened = true;
     this.#lastHeard = Date.now();
     const ws = /** @type {WebSocket} */ (this.#ws);
+    const hello = this.#hello();
+    if (hello) ws.send(JSON.stringify({ ...hello.payload, v: PROTOCOL_VERSION, type: hello.type }));
     for (const data of this.#queue) ws.send(data);
     this.#queue = [];
     if (this.#pingInterval > 0) {
+      clearInterval(this.#pingTimer);
       this.#pingTimer = setInterval(() => this.#checkAlive(), this.#pingInterval);
     }
     this.dispatchEvent(new Event('open'));
@@ -170,6 +238,7 @@ export class Signaling extends EventTarget {
   /** @param {MessageEvent} ev */
   #onSocketMessage(ev) {
     this.#lastHeard = Date.now();
+    this.#attempts = 0; // the server answered: the next drop starts the backoff over
     if (typeof ev.data !== 'string') return;
     /** @type {unknown} */
     let msg;
@@ -195,13 +264,45 @@ export class Signaling extends EventTarget {
   }
 
   /**
+   * The current socket is gone: try again later, or end.
    * @param {number} code
    * @param {string} reason
    */
   #onClose(code, reason) {
     if (this.#closed) return;
+    clearInterval(this.#pingTimer);
+    this.#queue = [];
+    this.#ws = null;
+    if (this.#closedByClient || FINAL_REASONS.has(reason) || this.#retryBase <= 0) {
+      this.#end(code, reason);
+      return;
+    }
+    const retryIn = this.#backoff();
+    this.#attempts++;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      if (!this.#closed) this.#connect();
+    }, retryIn);
+    /** @type {CloseDetail} */
+    const detail = { code, reason, byClient: false, retryIn };
+    this.dispatchEvent(new CustomEvent('down', { detail }));
+  }
+
+  /** The wait before the next attempt: retryBase doubling up to retryMax, ±50 % random jitter. */
+  #backoff() {
+    const ceiling = Math.min(this.#retryMax, this.#retryBase * 2 ** Math.min(this.#attempts, 20));
+    return Math.round(ceiling * (0.5 + this.#random()));
+  }
+
+  /**
+   * @param {number} code
+   * @param {string} reason
+   */
+  #end(code, reason) {
+    if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#pingTimer);
+    clearTimeout(this.#retryTimer);
     this.#queue = [];
     /** @type {CloseDetail} */
     const detail = { code, reason, byClient: this.#closedByClient };

@@ -1,11 +1,15 @@
 // ChatPanel: the chat side panel (a sheet on phones) of the room page: the log, the input, the unread
-// count. It draws chat entries a Call reports and hands typed messages to it. All text goes in with
-// textContent, never as HTML.
+// count. It draws chat entries (chatlog.js) with the status of mine (sending, sent, delivered) and hands
+// typed messages on. All text goes in with textContent, never as HTML.
 
 import { byId } from './dom.js';
 import { setAttr, setText } from './localize.js';
 
-/** @typedef {import('./call.js').ChatEntry} ChatEntry */
+/** @typedef {import('./chatlog.js').ChatStatus} ChatStatus */
+/**
+ * An entry to draw; status is shown for mine (none: no mark).
+ * @typedef {Omit<import('./chatlog.js').ChatEntry, 'status'> & {status?: ChatStatus}} ChatEntry
+ */
 /** @typedef {import('./i18n.js').Translate} Translate */
 
 /**
@@ -18,11 +22,20 @@ import { setAttr, setText } from './localize.js';
  * @property {(key: string, params: Record<string, string>) => void} onError Says why a message was not sent.
  */
 
+/** The status marks of my messages. */
+const STATUS_KEYS = /** @type {const} */ ({
+  pending: 'chat.status.pending',
+  sent: 'chat.status.sent',
+  delivered: 'chat.status.delivered',
+});
+
 export class ChatPanel {
   /** @type {Document} */
   #doc;
   #opts;
   #unread = 0;
+  /** @type {Map<string, HTMLLIElement>} The log's items by entryKey. */
+  #items = new Map();
 
   /** @param {ChatPanelOptions} options */
   constructor(options) {
@@ -91,13 +104,57 @@ export class ChatPanel {
     setAttr(input, 'placeholder', this.#opts.t(), open ? 'chat.placeholder' : 'chat.placeholderOff');
   }
 
-  /** @param {ChatEntry} entry */
+  /**
+   * Draws a new entry at the end of the log. An entry drawn already (same sender and id) only gets its
+   * status updated.
+   * @param {ChatEntry} entry
+   */
   add(entry) {
-    const doc = this.#doc;
-    const t = this.#opts.t();
+    const drawn = this.#items.get(entryKey(entry.from, entry.id));
+    if (drawn) {
+      if (entry.status) this.#renderStatus(drawn, entry.status);
+      return;
+    }
     const log = this.#el('chat-log');
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    log.append(this.#item(entry));
+    this.#el('chat-empty').hidden = true;
 
+    if (atBottom || entry.from === 'me') log.scrollTop = log.scrollHeight;
+    if (entry.from === 'them' && this.#el('chat-panel').hidden) this.#setUnread(this.#unread + 1);
+  }
+
+  /**
+   * Replaces the log with these entries (a conversation restored after a reload), oldest first. They
+   * do not count as unread.
+   * @param {readonly ChatEntry[]} entries
+   */
+  showHistory(entries) {
+    this.#items.clear();
+    const log = this.#el('chat-log');
+    log.replaceChildren(...entries.map((e) => this.#item(e)));
+    this.#el('chat-empty').hidden = log.childElementCount > 0;
+    log.scrollTop = log.scrollHeight;
+  }
+
+  /**
+   * Shows where one of my messages stands.
+   * @param {string} id
+   * @param {ChatStatus} status
+   */
+  setStatus(id, status) {
+    const item = this.#items.get(entryKey('me', id));
+    if (item) this.#renderStatus(item, status);
+  }
+
+  /**
+   * A log item for entry, remembered by its key (a later entry with the same key replaces it).
+   * @param {ChatEntry} entry
+   * @returns {HTMLLIElement}
+   */
+  #item(entry) {
+    const doc = this.#doc;
+    const t = this.#opts.t();
     const item = doc.createElement('li');
     item.className = `chat-msg from-${entry.from}`;
     const meta = doc.createElement('p');
@@ -114,11 +171,26 @@ export class ChatPanel {
     text.className = 'chat-text';
     text.textContent = entry.text; // text, never HTML
     item.append(meta, text);
-    log.append(item);
-    this.#el('chat-empty').hidden = true;
+    if (entry.from === 'me' && entry.status) this.#renderStatus(item, entry.status);
+    this.#items.set(entryKey(entry.from, entry.id), item);
+    return item;
+  }
 
-    if (atBottom || entry.from === 'me') log.scrollTop = log.scrollHeight;
-    if (entry.from === 'them' && this.#el('chat-panel').hidden) this.#setUnread(this.#unread + 1);
+  /**
+   * Sets the status mark under my message: small words, read by screen readers too.
+   * @param {HTMLLIElement} item
+   * @param {ChatStatus} status
+   */
+  #renderStatus(item, status) {
+    if (status === 'received') return;
+    let mark = /** @type {HTMLElement | null} */ (item.querySelector('.chat-status'));
+    if (!mark) {
+      mark = this.#doc.createElement('p');
+      mark.className = 'chat-status';
+      item.append(mark);
+    }
+    mark.dataset.status = status;
+    setText(mark, this.#opts.t(), STATUS_KEYS[status]);
   }
 
   /** The language changed: times follow it (texts marked for localize.js follow by themselves). */
@@ -167,4 +239,13 @@ export class ChatPanel {
     input.style.height = 'auto';
     input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
   }
+}
+
+/**
+ * The key of an entry in the log: ids are unique per sender only.
+ * @param {'me' | 'them'} from
+ * @param {string} id
+ */
+function entryKey(from, id) {
+  return `${from} ${id}`;
 }

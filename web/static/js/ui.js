@@ -58,6 +58,9 @@ export function describeState(s) {
     case 'connected':
       return same('state.connected', { detail: '' });
     case 'reconnecting':
+      // Whose connection is the trouble: this side's to the server, the other person's, or the path.
+      if (s.reason === 'server') return same('state.reconnectingServer');
+      if (s.reason === 'peer') return same('state.peerReconnecting');
       return same('state.reconnecting');
     case 'peer-left':
       return same(s.reason === 'hangup' ? 'state.peerLeft' : 'state.peerDropped', { invite: true });
@@ -88,8 +91,10 @@ function endedView(s) {
   /** @param {string} key */
   const ended = (key) => ({ status: key, title: `${key}.title`, detail: `${key}.detail`, screen: /** @type {const} */ ('end') });
   switch (s.reason) {
-    case 'shutting-down':
-      return ended('state.restarting');
+    case 'replaced':
+      return ended('state.replaced');
+    case 'too-many-rooms':
+      return ended('state.tooManyRooms');
     case 'bad-room':
       return ended('state.badRoom');
     case 'join-timeout':
@@ -261,6 +266,7 @@ export class CallView {
     on('mediastate', (/** @type {MediaState} */ m) => this.#renderMedia(m));
     on('devices', (/** @type {DeviceList} */ d) => this.#settings.renderDevices(d));
     on('chat', (/** @type {ChatEntry} */ e) => this.#chat.add(e));
+    on('chatstatus', (/** @type {{id: string, status: import('./chatlog.js').ChatStatus}} */ d) => this.#chat.setStatus(d.id, d.status));
     on('chatstate', (/** @type {{open: boolean}} */ d) => this.#chat.renderState(d.open));
     on('notice', (/** @type {Notice} */ n) => this.#showNotice(n.key, n.params));
     on('path', (/** @type {{path: IcePath | null}} */ d) => this.#renderPath(d.path));
@@ -272,6 +278,7 @@ export class CallView {
     this.#renderMedia(call.mediaState);
     this.#settings.renderDevices(call.devices);
     this.#chat.renderState(call.chatOpen);
+    this.#chat.showHistory(call.chatHistory);
     this.#renderPath(call.path);
   }
 

@@ -1,0 +1,234 @@
+// Unit tests of how web/static/js/call.js keeps a call through trouble: the resume token and the join it
+// sends on every socket, keeping the peer connection when the pair resumes, ICE restarts in place on
+// 'disconnected', 'failed' and network changes, the other person reconnecting, the goodbye on the data
+// channel, and the chat wiring. e2e/resilience_test.go checks the same between two Chromium pages.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Call } from '../../web/static/js/call.js';
+import { FakeStorage } from './fakemedia.mjs';
+import { FakeSignaling, FakePC, settle } from './fakecall.mjs';
+
+console.debug = () => {};
+console.warn = () => {};
+
+const ROOM = 'Yv3x0m3k2QdA8i5cV7XwZg';
+const TOKEN = 'tokenAtokenAtokenAtokA';
+
+/**
+ * @param {{session?: FakeStorage, online?: EventTarget, token?: string}} [opts]
+ */
+function newCall({ session = new FakeStorage(), online = new EventTarget(), token = TOKEN } = {}) {
+  FakePC.made = [];
+  const sig = new FakeSignaling();
+  const call = new Call({
+    signaling: /** @type {any} */ (sig),
+    roomId: ROOM,
+    mediaDevices: undefined, // receive only
+    createPeerConnection: (config) => /** @type {any} */ (new FakePC(config)),
+    session,
+    online,
+    connection: null,
+    newToken: () => token,
+    restartGrace: 2000,
+    restartRetry: 8000,
+    maxRestarts: 3,
+  });
+  /** @type {string[]} */
+  const states = [];
+  call.addEventListener('state', (ev) => {
+    const d = /** @type {CustomEvent} */ (ev).detail;
+    states.push(d.reason ? `${d.state}:${d.reason}` : d.state);
+  });
+  call.start();
+  return { call, sig, states, session, online };
+}
+
+/** A call paired with the other person (this side impolite) and connected. */
+async function connected(opts = {}) {
+  const c = newCall(opts);
+  c.sig.deliver({ type: 'welcome', room: ROOM, peer: true, polite: false, resumed: false, iceServers: [], iceTtl: 0 });
+  await settle();
+  const pc = FakePC.made[0];
+  pc.setState('connected');
+  /** @type {import('./fakecall.mjs').FakeChannel} */ (pc.channel).open();
+  await settle();
+  return { ...c, pc };
+}
+
+test('the join carries this tab’s resume token, kept across a reload', async () => {
+  const session = new FakeStorage();
+  const first = newCall({ session });
+  assert.deepEqual(first.sig.sent[0], { type: 'join', payload: { room: ROOM, resume: TOKEN } });
+  first.call.hangup();
+  // The reloaded page (a new Call on the same tab storage) presents the same token, without keep.
+  const reloaded = newCall({ session, token: 'some-other-token-xxxxx' });
+  assert.deepEqual(reloaded.sig.sent[0], { type: 'join', payload: { room: ROOM, resume: TOKEN } });
+  reloaded.call.hangup();
+});
+
+test('a dropped socket rejoins keeping the peer connection; a resumed pair keeps it', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { call, sig, pc, states } = await connected();
+  sig.drop();
+  await settle();
+  assert.equal(call.state, 'connected', 'media goes on peer to peer');
+  sig.open();
+  assert.deepEqual(sig.last('join'), { type: 'join', payload: { room: ROOM, resume: TOKEN, keep: true, polite: false } });
+  sig.deliver({ type: 'welcome', room: ROOM, peer: true, polite: false, resumed: true, iceServers: [], iceTtl: 0 });
+  await settle();
+  assert.equal(FakePC.made.length, 1, 'no new peer connection');
+  assert.equal(call.pc, pc);
+  assert.equal(pc.iceRestarts, 0, 'a connected connection needs no repair');
+  assert.deepEqual(states, ['connecting', 'connected']);
+  // A new pair (the other person reloaded) needs a new connection.
+  sig.deliver({ type: 'peer-joined', polite: false, resumed: false });
+  await settle();
+  assert.equal(FakePC.made.length, 2);
+  assert.equal(pc.connectionState, 'closed');
+  call.hangup();
+});
+
+test('losing the server while alone says so, and the welcome ends it', async () => {
+  const { call, sig } = newCall();
+  sig.deliver({ type: 'welcome', room: ROOM, peer: false, iceServers: [], iceTtl: 0 });
+  await settle();
+  assert.equal(call.state, 'waiting');
+  sig.drop();
+  await settle();
+  assert.deepEqual(call.stateDetail, { state: 'reconnecting', reason: 'server', message: '' });
+  sig.open();
+  assert.deepEqual(sig.last('join')?.payload, { room: ROOM, resume: TOKEN }, 'nothing to keep');
+  sig.deliver({ type: 'welcome', room: ROOM, peer: false, iceServers: [], iceTtl: 0 });
+  await settle();
+  assert.equal(call.state, 'waiting');
+  call.hangup();
+});
+
+test('disconnected for longer than the grace restarts ICE on the same connection', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { call, sig, pc } = await connected();
+  pc.setState('disconnected');
+  await settle();
+  assert.equal(call.state, 'reconnecting');
+  t.mock.timers.tick(1999);
+  await settle();
+  assert.equal(pc.iceRestarts, 0, 'it may come back by itself');
+  t.mock.timers.tick(1);
+  await settle();
+  assert.equal(pc.iceRestarts, 1);
+  assert.deepEqual(sig.last('offer'), { type: 'offer', payload: { sdp: 'fake offer 1' } }, 'the restart offer went out');
+  pc.setState('connected');
+  await settle();
+  assert.equal(call.state, 'connected');
+  assert.equal(FakePC.made.length, 1);
+  call.hangup();
+});
+
+test('a connection that stays down is restarted again, then given up', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { call, pc } = await connected();
+  pc.setState('failed');
+  await settle();
+  assert.equal(pc.iceRestarts, 1, 'failed restarts at once');
+  for (const want of [2, 3]) {
+    t.mock.timers.tick(8000);
+    await settle();
+    assert.equal(pc.iceRestarts, want);
+  }
+  t.mock.timers.tick(8000);
+  await settle();
+  assert.deepEqual(call.stateDetail, { state: 'failed', reason: 'ice-failed', message: '' });
+  call.hangup();
+});
+
+test('a restart waits for signaling; an offer lost with the server is sent again', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { call, sig, pc } = await connected();
+  sig.drop();
+  await settle();
+  pc.setState('failed');
+  await settle();
+  assert.equal(pc.iceRestarts, 0, 'no offer can reach the other side now');
+  sig.open();
+  sig.deliver({ type: 'welcome', room: ROOM, peer: true, polite: false, resumed: true, iceServers: [], iceTtl: 0 });
+  await settle();
+  assert.equal(pc.iceRestarts, 1, 'restarted once the pair resumed');
+  const offers = sig.count('offer');
+  // That offer's answer is lost with the server too: the next resume sends the same offer again.
+  assert.equal(pc.signalingState, 'have-local-offer');
+  sig.drop();
+  sig.open();
+  sig.deliver({ type: 'welcome', room: ROOM, peer: true, polite: false, resumed: true, iceServers: [], iceTtl: 0 });
+  await settle();
+  assert.equal(sig.count('offer'), offers + 1);
+  assert.equal(sig.last('offer')?.payload.sdp, pc.localDescription?.sdp);
+  call.hangup();
+});
+
+test('back online: signaling reconnects now and ICE restarts', async () => {
+  const { call, sig, pc, online } = await connected();
+  online.dispatchEvent(new Event('online'));
+  await settle();
+  assert.equal(sig.reconnects, 1);
+  assert.equal(pc.iceRestarts, 1);
+  assert.equal(FakePC.made.length, 1);
+  call.hangup();
+  online.dispatchEvent(new Event('online'));
+  await settle();
+  assert.equal(sig.reconnects, 1, 'nothing after hanging up');
+});
+
+test('the other person reconnecting: nothing changes while media flows, else it says who', async () => {
+  const { call, sig, pc } = await connected();
+  sig.deliver({ type: 'peer-reconnecting', graceMs: 30000 });
+  await settle();
+  assert.equal(call.state, 'connected');
+  pc.setState('disconnected');
+  await settle();
+  assert.deepEqual(call.stateDetail, { state: 'reconnecting', reason: 'peer', message: '' });
+  sig.deliver({ type: 'peer-joined', polite: false, resumed: true });
+  await settle();
+  assert.equal(call.pc, pc, 'they kept theirs, we keep ours');
+  pc.setState('connected');
+  await settle();
+  assert.equal(call.state, 'connected');
+  call.hangup();
+});
+
+test('hanging up says bye on the data channel; a bye received ends the call at once', async () => {
+  const a = await connected();
+  const channel = /** @type {import('./fakecall.mjs').FakeChannel} */ (a.pc.channel);
+  a.call.hangup();
+  assert.deepEqual(channel.sent.map((d) => JSON.parse(d).type), ['bye']);
+  assert.equal(a.sig.count('leave'), 1);
+
+  const b = await connected({ token: 'tokenBtokenBtokenBtokB' });
+  /** @type {import('./fakecall.mjs').FakeChannel} */ (b.pc.channel).receive(JSON.stringify({ type: 'bye' }));
+  await settle();
+  assert.deepEqual(b.call.stateDetail, { state: 'peer-left', reason: 'hangup', message: '' });
+  b.call.hangup();
+});
+
+test('chat waits in the outbox while the channel is down, and the history survives a reload', async () => {
+  const session = new FakeStorage();
+  const a = await connected({ session });
+  /** @type {any[]} */
+  const statuses = [];
+  a.call.addEventListener('chatstatus', (ev) => statuses.push(/** @type {CustomEvent} */ (ev).detail.status));
+  // The other person reloaded: a new pair, a new connection whose channel is not open yet.
+  a.sig.deliver({ type: 'peer-joined', polite: false, resumed: false });
+  await settle();
+  const channel = /** @type {import('./fakecall.mjs').FakeChannel} */ (FakePC.made[1].channel);
+  const entry = a.call.sendChat('are you there?');
+  assert.equal(entry.status, 'pending');
+  channel.open();
+  const wire = JSON.parse(channel.sent.at(-1) ?? '{}');
+  assert.equal(wire.text, 'are you there?');
+  channel.receive(JSON.stringify({ type: 'ack', id: wire.id }));
+  assert.deepEqual(statuses, ['sent', 'delivered']);
+  a.call.hangup();
+
+  const reloaded = newCall({ session });
+  assert.deepEqual(reloaded.call.chatHistory.map((e) => [e.text, e.status]), [['are you there?', 'delivered']]);
+  reloaded.call.hangup();
+});
