@@ -88,7 +88,8 @@ func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 // Gauges are read at scrape time from what the node holds now.
 type Gauges interface {
 	Connections() int // open signaling connections
-	Rooms() int       // rooms with someone in them
+	Rooms() int       // rooms with someone in them (or a seat held for someone reconnecting)
+	HeldSeats() int   // seats held for people whose connection dropped
 }
 
 // WatchSignaling exports the open connection and room gauges of g.
@@ -97,7 +98,10 @@ func (m *Metrics) WatchSignaling(g Gauges) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: "signaling_connections",
 			Help: "Open signaling WebSocket connections."}, func() float64 { return float64(g.Connections()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: "rooms",
-			Help: "Rooms with at least one person in them."}, func() float64 { return float64(g.Rooms()) }),
+			Help: "Rooms with at least one person in them, or a seat held for one."}, func() float64 { return float64(g.Rooms()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: "held_seats",
+			Help: "Seats held for people whose connection dropped, until they resume or the grace ends."},
+			func() float64 { return float64(g.HeldSeats()) }),
 	)
 }
 

@@ -13,10 +13,11 @@ import (
 	"github.com/maju-call/maju/internal/version"
 )
 
-type gauges struct{ conns, rooms int }
+type gauges struct{ conns, rooms, held int }
 
 func (g gauges) Connections() int { return g.conns }
 func (g gauges) Rooms() int       { return g.rooms }
+func (g gauges) HeldSeats() int   { return g.held }
 
 // scrape returns what Prometheus would read from m's handler.
 func scrape(t *testing.T, m *Metrics) string {
@@ -32,7 +33,7 @@ func scrape(t *testing.T, m *Metrics) string {
 
 func TestObserverEventsBecomeMetrics(t *testing.T) {
 	m := New(version.Info{Version: "v1.2.3", Revision: "abc", GoVersion: "go1.26.8"})
-	m.WatchSignaling(gauges{conns: 3, rooms: 2})
+	m.WatchSignaling(gauges{conns: 3, rooms: 2, held: 1})
 	m.Connected()
 	m.Connected()
 	m.RoomOpened()
@@ -50,6 +51,7 @@ func TestObserverEventsBecomeMetrics(t *testing.T) {
 		`maju_build_info{goversion="go1.26.8",revision="abc",version="v1.2.3"} 1`,
 		"maju_signaling_connections 3",
 		"maju_rooms 2",
+		"maju_held_seats 1",
 		"maju_signaling_connections_total 2",
 		"maju_rooms_opened_total 1",
 		`maju_signaling_messages_relayed_total{type="offer"} 1`,

@@ -128,8 +128,11 @@ func (h *Handler) Accepting() bool { return !h.hub.isStopping() }
 // Connections returns the number of open signaling connections.
 func (h *Handler) Connections() int { return h.hub.count() }
 
-// Rooms returns the number of rooms with someone in them.
+// Rooms returns the number of rooms with someone in them, or a seat held for someone.
 func (h *Handler) Rooms() int { return h.hub.rooms.Len() }
+
+// HeldSeats returns the number of seats held for people whose connection dropped.
+func (h *Handler) HeldSeats() int { return h.hub.rooms.Held() }
 
 // originAllowed accepts requests without Origin (non-browser clients), from the server's own host, and
 // from the configured origins. This blocks other sites' pages from using the server (CSWSH).
