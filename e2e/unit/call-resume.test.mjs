@@ -104,6 +104,22 @@ test('losing the server while alone says so, and the welcome ends it', async () 
   call.hangup();
 });
 
+test('a pair resumed before it ever connected goes on connecting', async () => {
+  const { call, sig } = newCall();
+  sig.deliver({ type: 'welcome', room: ROOM, peer: true, polite: false, resumed: false, iceServers: [], iceTtl: 0 });
+  await settle();
+  sig.drop();
+  await settle();
+  assert.deepEqual(call.stateDetail, { state: 'reconnecting', reason: 'server', message: '' });
+  sig.open();
+  assert.equal(sig.last('join')?.payload.keep, true);
+  sig.deliver({ type: 'welcome', room: ROOM, peer: true, polite: false, resumed: true, iceServers: [], iceTtl: 0 });
+  await settle();
+  assert.equal(call.state, 'connecting');
+  assert.equal(FakePC.made.length, 1);
+  call.hangup();
+});
+
 test('disconnected for longer than the grace restarts ICE on the same connection', async (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] });
   const { call, sig, pc } = await connected();
@@ -195,12 +211,17 @@ test('the other person reconnecting: nothing changes while media flows, else it 
   call.hangup();
 });
 
-test('hanging up says bye on the data channel; a bye received ends the call at once', async () => {
+test('hanging up says bye on the data channel; a bye received ends the call at once', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
   const a = await connected();
   const channel = /** @type {import('./fakecall.mjs').FakeChannel} */ (a.pc.channel);
   a.call.hangup();
   assert.deepEqual(channel.sent.map((d) => JSON.parse(d).type), ['bye']);
   assert.equal(a.sig.count('leave'), 1);
+  assert.equal(a.call.state, 'left');
+  assert.equal(a.pc.connectionState, 'connected', 'the connection lingers for the bye to leave');
+  t.mock.timers.tick(300);
+  assert.equal(a.pc.connectionState, 'closed');
 
   const b = await connected({ token: 'tokenBtokenBtokenBtokB' });
   /** @type {import('./fakecall.mjs').FakeChannel} */ (b.pc.channel).receive(JSON.stringify({ type: 'bye' }));

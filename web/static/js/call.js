@@ -188,6 +188,8 @@ export const RESTART_GRACE = 2000;
 export const RESTART_RETRY = 8000;
 /** ICE restarts before giving up (about two minutes with RESTART_RETRY). */
 export const MAX_RESTARTS = 15;
+/** How long a hung-up connection stays open for its bye to leave, in ms. */
+const BYE_LINGER = 300;
 
 export class Call extends EventTarget {
   /** @type {SignalingLike} */
@@ -468,10 +470,12 @@ export class Call extends EventTarget {
   hangup() {
     if (!this.#started || FINAL_STATES.has(this.#state.state)) return;
     // Over the data channel too, so the other side shows "left" at once even while the server is away.
-    this.#sendBye();
+    // Closing the connection at once could drop the bye unsent: it lingers a moment (the camera and
+    // microphone stop now, so nothing more is sent but the bye).
+    const byeSent = this.#sendBye();
     this.#signaling.sendMessage('leave');
     this.#signaling.close();
-    this.#closePeer();
+    this.#closePeer(byeSent ? BYE_LINGER : 0);
     this.#stopMedia();
     this.#emitState('left');
   }
@@ -575,9 +579,14 @@ export class Call extends EventTarget {
     console.debug(`maju: call: resumed the pair (connection ${pc.connectionState})`);
     // An offer sent while the server was away was lost: send it again (its answer never came). It may
     // be an ICE restart already; otherwise restart now if the connection is down.
+    this.#restarts = 0; // a resumed pair gets the full allowance again
     const resent = this.#negotiation?.resendOffer() ?? false;
     if (!resent && (this.#restartPending || (this.#everConnected && pc.connectionState !== 'connected'))) this.#restartIce();
-    if (pc.connectionState === 'connected') this.#emitState('connected');
+    if (pc.connectionState === 'connected') {
+      this.#emitState('connected');
+    } else {
+      this.#emitState(this.#everConnected ? 'reconnecting' : 'connecting');
+    }
   }
 
   /**
@@ -890,12 +899,19 @@ export class Call extends EventTarget {
     }), this.#restartRetry);
   }
 
-  /** Says goodbye on the data channel, best effort. */
+  /**
+   * Says goodbye on the data channel, best effort.
+   * @returns {boolean} whether it went to an open channel
+   */
   #sendBye() {
-    this.#chat.sendBye();
+    return this.#chat.sendBye();
   }
 
-  #closePeer() {
+  /**
+   * Lets go of the peer connection: nothing it reports is acted on any more.
+   * @param {number} [linger] ms to wait before closing the connection itself (a bye on its way out).
+   */
+  #closePeer(linger = 0) {
     clearTimeout(this.#connectTimer);
     clearTimeout(this.#restartTimer);
     this.#everConnected = false;
@@ -914,8 +930,15 @@ export class Call extends EventTarget {
     const channel = this.#channel;
     this.#channel = null;
     this.#chat.detach();
-    channel?.close();
-    pc.close();
+    const close = () => {
+      channel?.close();
+      pc.close();
+    };
+    if (linger > 0) {
+      setTimeout(close, linger);
+    } else {
+      close();
+    }
     if (this.#remoteStream) {
       this.#remoteStream = null;
       this.#emit('remotestream', { stream: null });

@@ -219,9 +219,12 @@ export class ChatLog extends EventTarget {
     this.#attachment = null;
   }
 
-  /** Tells the other side this person hung up on purpose, when an open channel is attached. Never throws. */
+  /**
+   * Tells the other side this person hung up on purpose, when an open channel is attached. Never throws.
+   * @returns {boolean} whether it was handed to an open channel
+   */
   sendBye() {
-    this.#transmit(encodeBye());
+    return this.#transmit(encodeBye());
   }
 
   /** Forgets the whole conversation: entries, outbox, seen ids and what is stored. The channel stays. */
@@ -325,14 +328,16 @@ export class ChatLog extends EventTarget {
   /**
    * Sends data on the attached channel if it is open; best effort.
    * @param {string} data
+   * @returns {boolean} whether the channel took it
    */
   #transmit(data) {
     const channel = this.#channel;
-    if (!channel || channel.readyState !== 'open') return;
+    if (!channel || channel.readyState !== 'open') return false;
     try {
       channel.send(data);
+      return true;
     } catch {
-      // closing: what matters is sent again on the next channel
+      return false; // closing: what matters is sent again on the next channel
     }
   }
 
