@@ -2,6 +2,7 @@ package room_test
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,10 +40,10 @@ func pair(t *testing.T) *room.Table[string] {
 	t.Helper()
 	tab := room.NewTable[string]()
 	t.Cleanup(tab.Close)
-	if p, err := tab.Join(roomA, "alice", room.Request{Token: tokA, CanRollback: true}); err != nil || !p.Alone || !p.Opened {
+	if p, err := tab.Join(roomA, "alice", room.Request[string]{Token: tokA, CanRollback: true}); err != nil || !p.Alone || !p.Opened {
 		t.Fatalf("alice's Join = %+v, %v", p, err)
 	}
-	p, err := tab.Join(roomA, "bob", room.Request{Token: tokB, CanRollback: true})
+	p, err := tab.Join(roomA, "bob", room.Request[string]{Token: tokB, CanRollback: true})
 	if err != nil || p.Alone || p.Peer != "alice" || !p.Polite || p.Resumed || p.Opened {
 		t.Fatalf("bob's Join = %+v, %v; want a new pair with alice, bob polite", p, err)
 	}
@@ -52,7 +53,7 @@ func pair(t *testing.T) *room.Table[string] {
 func TestDroppedSeatIsHeldAndResumed(t *testing.T) {
 	tab := pair(t)
 	exp := make(expiries, 1)
-	if peer, ok, _ := tab.Drop(roomA, "bob", time.Minute, exp.fn); !ok || peer != "alice" {
+	if peer, ok, _ := tab.Drop(roomA, "bob", time.Minute, nil, exp.fn); !ok || peer != "alice" {
 		t.Fatalf("Drop(bob) = %q, %v; want alice to be told", peer, ok)
 	}
 	if tab.Held() != 1 || tab.Len() != 1 {
@@ -62,11 +63,11 @@ func TestDroppedSeatIsHeldAndResumed(t *testing.T) {
 		t.Error("Peer(alice) found bob while his seat is held")
 	}
 	// The held seat still counts: nobody else gets in.
-	if _, err := tab.Join(roomA, "mallory", room.Request{Token: "someoneelsesomeoneelse", CanRollback: true}); !errors.Is(err, room.ErrFull) {
+	if _, err := tab.Join(roomA, "mallory", room.Request[string]{Token: "someoneelsesomeoneelse", CanRollback: true}); !errors.Is(err, room.ErrFull) {
 		t.Fatalf("a stranger's Join while bob's seat is held = %v, want ErrFull", err)
 	}
 	// Bob is back on a new connection, with his peer connection kept.
-	p, err := tab.Join(roomA, "bob2", room.Request{Token: tokB, CanRollback: true, Keep: true, Polite: true})
+	p, err := tab.Join(roomA, "bob2", room.Request[string]{Token: tokB, CanRollback: true, Keep: true, Polite: true})
 	if err != nil || p.Alone || p.Peer != "alice" || !p.Polite || !p.Resumed || p.HasReplaced || p.Opened {
 		t.Fatalf("bob's resume = %+v, %v; want the same pair resumed, bob polite", p, err)
 	}
@@ -86,12 +87,12 @@ func TestDroppedSeatIsHeldAndResumed(t *testing.T) {
 func TestReloadReplacesTheLiveSeatAndStartsANewPair(t *testing.T) {
 	tab := pair(t)
 	// Bob reloads: his new page joins before the server noticed the old socket is gone.
-	p, err := tab.Join(roomA, "bob2", room.Request{Token: tokB, CanRollback: true})
+	p, err := tab.Join(roomA, "bob2", room.Request[string]{Token: tokB, CanRollback: true})
 	if err != nil || !p.HasReplaced || p.Replaced != "bob" || p.Resumed || p.Alone || p.Peer != "alice" || !p.Polite {
 		t.Fatalf("bob's rejoin = %+v, %v; want bob replaced and a new pair with alice", p, err)
 	}
 	// The old connection ending later does not touch the seat.
-	if _, ok, _ := tab.Drop(roomA, "bob", time.Minute, func(string, bool) { t.Error("expired") }); ok {
+	if _, ok, _ := tab.Drop(roomA, "bob", time.Minute, nil, func(string, bool) { t.Error("expired") }); ok {
 		t.Error("dropping the replaced member told someone")
 	}
 	if peer, ok := tab.Peer(roomA, "bob2"); !ok || peer != "alice" {
@@ -102,7 +103,7 @@ func TestReloadReplacesTheLiveSeatAndStartsANewPair(t *testing.T) {
 func TestHeldSeatExpires(t *testing.T) {
 	tab := pair(t)
 	exp := make(expiries, 1)
-	tab.Drop(roomA, "bob", 20*time.Millisecond, exp.fn)
+	tab.Drop(roomA, "bob", 20*time.Millisecond, nil, exp.fn)
 	if who := exp.wait(t); who != "alice" {
 		t.Fatalf("expiry told %s, want alice", who)
 	}
@@ -110,7 +111,7 @@ func TestHeldSeatExpires(t *testing.T) {
 		t.Fatalf("Held, Len = %d, %d after expiry; want 0, 1", tab.Held(), tab.Len())
 	}
 	// Bob comes back too late: a new seat and a new pair, though he kept his peer connection.
-	p, err := tab.Join(roomA, "bob2", room.Request{Token: tokB, CanRollback: true, Keep: true, Polite: true})
+	p, err := tab.Join(roomA, "bob2", room.Request[string]{Token: tokB, CanRollback: true, Keep: true, Polite: true})
 	if err != nil || p.Resumed || p.Alone {
 		t.Fatalf("late join = %+v, %v; want a new pair", p, err)
 	}
@@ -119,8 +120,8 @@ func TestHeldSeatExpires(t *testing.T) {
 func TestBothDroppedRoomLivesUntilBothExpire(t *testing.T) {
 	tab := pair(t)
 	exp := make(expiries, 2)
-	tab.Drop(roomA, "alice", 10*time.Millisecond, exp.fn)
-	if _, ok, _ := tab.Drop(roomA, "bob", 30*time.Millisecond, exp.fn); ok {
+	tab.Drop(roomA, "alice", 10*time.Millisecond, nil, exp.fn)
+	if _, ok, _ := tab.Drop(roomA, "bob", 30*time.Millisecond, nil, exp.fn); ok {
 		t.Error("bob's drop told alice, who is away")
 	}
 	if tab.Len() != 1 || tab.Held() != 2 {
@@ -139,15 +140,15 @@ func TestBothDroppedRoomLivesUntilBothExpire(t *testing.T) {
 func TestPairReformedAfterServerRestart(t *testing.T) {
 	tests := []struct {
 		name         string
-		alice, bob   room.Request
+		alice, bob   room.Request[string]
 		wantResumed  bool
 		wantBobPolit bool
 	}{
-		{"both kept, roles claimed", room.Request{Keep: true, Polite: false}, room.Request{Keep: true, Polite: true}, true, true},
-		{"both kept, roles claimed the other way", room.Request{Keep: true, Polite: true}, room.Request{Keep: true, Polite: false}, true, false},
-		{"both claim polite", room.Request{Keep: true, Polite: true}, room.Request{Keep: true, Polite: true}, false, true},
-		{"bob reloaded meanwhile", room.Request{Keep: true}, room.Request{}, false, true},
-		{"alice reloaded meanwhile", room.Request{}, room.Request{Keep: true, Polite: false}, false, true},
+		{"both kept, roles claimed", room.Request[string]{Keep: true, Polite: false}, room.Request[string]{Keep: true, Polite: true}, true, true},
+		{"both kept, roles claimed the other way", room.Request[string]{Keep: true, Polite: true}, room.Request[string]{Keep: true, Polite: false}, true, false},
+		{"both claim polite", room.Request[string]{Keep: true, Polite: true}, room.Request[string]{Keep: true, Polite: true}, false, true},
+		{"bob reloaded meanwhile", room.Request[string]{Keep: true}, room.Request[string]{}, false, true},
+		{"alice reloaded meanwhile", room.Request[string]{}, room.Request[string]{Keep: true, Polite: false}, false, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -167,14 +168,14 @@ func TestPairReformedAfterServerRestart(t *testing.T) {
 
 func TestReloadWhileThePeerIsAwayEndsThePair(t *testing.T) {
 	tab := pair(t)
-	tab.Drop(roomA, "bob", time.Minute, func(string, bool) {})
+	tab.Drop(roomA, "bob", time.Minute, nil, func(string, bool) {})
 	// Alice reloads (her peer connection is gone) while bob is away.
-	p, err := tab.Join(roomA, "alice2", room.Request{Token: tokA, CanRollback: true})
+	p, err := tab.Join(roomA, "alice2", room.Request[string]{Token: tokA, CanRollback: true})
 	if err != nil || !p.Alone || !p.PeerHeld || !p.HasReplaced {
 		t.Fatalf("alice's rejoin = %+v, %v; want alone with bob's seat held", p, err)
 	}
 	// Bob comes back with his peer connection: it is of no use any more.
-	p, err = tab.Join(roomA, "bob2", room.Request{Token: tokB, CanRollback: true, Keep: true, Polite: true})
+	p, err = tab.Join(roomA, "bob2", room.Request[string]{Token: tokB, CanRollback: true, Keep: true, Polite: true})
 	if err != nil || p.Resumed || p.Alone || p.Peer != "alice2" {
 		t.Fatalf("bob's resume = %+v, %v; want a new pair", p, err)
 	}
@@ -182,11 +183,11 @@ func TestReloadWhileThePeerIsAwayEndsThePair(t *testing.T) {
 
 func TestHangUpOfThePeerEndsThePair(t *testing.T) {
 	tab := pair(t)
-	tab.Drop(roomA, "bob", time.Minute, func(string, bool) { t.Error("expired after a hang-up") })
-	if _, ok := tab.Leave(roomA, "alice"); ok {
+	tab.Drop(roomA, "bob", time.Minute, nil, func(string, bool) { t.Error("expired after a hang-up") })
+	if _, ok := tab.Leave(roomA, "alice", nil); ok {
 		t.Error("alice's hang-up told bob, who is away")
 	}
-	p, err := tab.Join(roomA, "bob2", room.Request{Token: tokB, CanRollback: true, Keep: true, Polite: true})
+	p, err := tab.Join(roomA, "bob2", room.Request[string]{Token: tokB, CanRollback: true, Keep: true, Polite: true})
 	if err != nil || !p.Alone || p.PeerHeld || p.Resumed {
 		t.Fatalf("bob's resume after alice hung up = %+v, %v; want alone", p, err)
 	}
@@ -196,14 +197,14 @@ func TestDropWithoutTokenOrGraceFreesAtOnce(t *testing.T) {
 	tab := room.NewTable[string]()
 	mustJoin(t, tab, roomA, "alice", true)
 	mustJoin(t, tab, roomA, "bob", true)
-	if peer, ok, _ := tab.Drop(roomA, "bob", time.Minute, func(string, bool) { t.Error("expired") }); !ok || peer != "alice" {
+	if peer, ok, _ := tab.Drop(roomA, "bob", time.Minute, nil, func(string, bool) { t.Error("expired") }); !ok || peer != "alice" {
 		t.Fatalf("Drop = %q, %v", peer, ok)
 	}
 	if tab.Held() != 0 {
 		t.Fatal("a seat without a token was held")
 	}
 	tab2 := pair(t)
-	tab2.Drop(roomA, "bob", 0, func(string, bool) { t.Error("expired") })
+	tab2.Drop(roomA, "bob", 0, nil, func(string, bool) { t.Error("expired") })
 	if tab2.Held() != 0 {
 		t.Fatal("a seat was held with zero grace")
 	}
@@ -211,12 +212,12 @@ func TestDropWithoutTokenOrGraceFreesAtOnce(t *testing.T) {
 
 func TestCloseFreesHeldSeats(t *testing.T) {
 	tab := pair(t)
-	tab.Drop(roomA, "alice", 20*time.Millisecond, func(string, bool) { t.Error("expired after Close") })
+	tab.Drop(roomA, "alice", 20*time.Millisecond, nil, func(string, bool) { t.Error("expired after Close") })
 	tab.Close()
 	if tab.Held() != 0 {
 		t.Fatalf("Held = %d after Close", tab.Held())
 	}
-	tab.Drop(roomA, "bob", time.Minute, func(string, bool) { t.Error("expired after Close") })
+	tab.Drop(roomA, "bob", time.Minute, nil, func(string, bool) { t.Error("expired after Close") })
 	if tab.Len() != 0 {
 		t.Fatalf("Len = %d after Close and the last drop", tab.Len())
 	}
@@ -226,7 +227,7 @@ func TestCloseFreesHeldSeats(t *testing.T) {
 func TestMayOpen(t *testing.T) {
 	tab := room.NewTable[string]()
 	no := func() bool { return false }
-	if _, err := tab.Join(roomA, "alice", room.Request{Token: tokA, MayOpen: no}); !errors.Is(err, room.ErrRefused) {
+	if _, err := tab.Join(roomA, "alice", room.Request[string]{Token: tokA, MayOpen: no}); !errors.Is(err, room.ErrRefused) {
 		t.Fatalf("Join with MayOpen false = %v, want ErrRefused", err)
 	}
 	if tab.Len() != 0 {
@@ -234,7 +235,46 @@ func TestMayOpen(t *testing.T) {
 	}
 	mustJoin(t, tab, roomA, "alice", true)
 	// Joining a room that exists opens nothing.
-	if _, err := tab.Join(roomA, "bob", room.Request{MayOpen: no}); err != nil {
+	if _, err := tab.Join(roomA, "bob", room.Request[string]{MayOpen: no}); err != nil {
 		t.Fatalf("joining an existing room asked MayOpen: %v", err)
+	}
+}
+
+// The hooks run inside the table's critical section, so what they queue is in the order the room
+// changed: with two joins racing, each member's first notice is always its own seat, and the later one
+// is the only one told of the other.
+func TestHooksSeeChangesInOrder(t *testing.T) {
+	for i := range 200 {
+		tab := room.NewTable[string]()
+		var mu sync.Mutex
+		log := map[string][]string{}
+		note := func(who, what string) {
+			mu.Lock()
+			log[who] = append(log[who], what)
+			mu.Unlock()
+		}
+		var wg sync.WaitGroup
+		for _, who := range []string{"alice", "bob"} {
+			wg.Go(func() {
+				_, err := tab.Join(roomA, who, room.Request[string]{CanRollback: true, Seated: func(p room.Pairing[string]) {
+					note(who, "welcome")
+					if !p.Alone {
+						note(p.Peer, "peer-joined")
+					}
+				}})
+				if err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		for who, l := range log {
+			if l[0] != "welcome" {
+				t.Fatalf("run %d: %s heard %v: something before its own welcome", i, who, l)
+			}
+		}
+		if n := len(log["alice"]) + len(log["bob"]); n != 3 {
+			t.Fatalf("run %d: %d notices (%v), want 3", i, n, log)
+		}
 	}
 }

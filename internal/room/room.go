@@ -20,7 +20,7 @@ var ErrFull = errors.New("room is full")
 var ErrRefused = errors.New("may not open a room")
 
 // Request is what a member asks for when it joins.
-type Request struct {
+type Request[M comparable] struct {
 	// Token is the member's resume token: a join with the token of a seat in the room takes that seat.
 	// Empty means none (the seat can never be taken back).
 	Token string
@@ -33,6 +33,9 @@ type Request struct {
 	// MayOpen, when set, is asked (under the table's lock: keep it quick) before the join creates a
 	// room; false refuses the join with ErrRefused. The signaling server limits new rooms per address.
 	MayOpen func() bool
+	// Seated, when set, is called under the table's lock once the member has its seat, with what Join
+	// returns: the place to queue the welcome and the peer's notice.
+	Seated func(Pairing[M])
 }
 
 // Pairing is what a member learns when it takes a seat.
@@ -76,7 +79,10 @@ type room[M comparable] struct {
 }
 
 // Table holds every room of this server. It is safe for concurrent use; no method blocks on anything but
-// its own short critical section, so callers may deliver messages after a call returns, never during.
+// its own short critical section. The hooks a caller passes (Request.Seated, Leave's and Drop's told,
+// Drop's expired) run inside that critical section, so the notices they queue for members are in the
+// order the table changed — a peer never hears "joined" before the newcomer's own welcome, or "left"
+// after a newer "joined". Hooks must be quick and must not block or call the table.
 type Table[M comparable] struct {
 	mu      sync.Mutex
 	rooms   map[string]*room[M]
@@ -91,7 +97,7 @@ func NewTable[M comparable]() *Table[M] {
 
 // Join seats m in room id, or gives it back its seat when req.Token names one there. Joining a room
 // that does not exist creates it.
-func (t *Table[M]) Join(id string, m M, req Request) (Pairing[M], error) {
+func (t *Table[M]) Join(id string, m M, req Request[M]) (Pairing[M], error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r := t.rooms[id]
@@ -115,11 +121,14 @@ func (t *Table[M]) Join(id string, m M, req Request) (Pairing[M], error) {
 		p = r.pairNewcomer(s, req)
 	}
 	p.Opened = opened
+	if req.Seated != nil {
+		req.Seated(p)
+	}
 	return p, nil
 }
 
 // retake gives s to m, which presented s's token.
-func (r *room[M]) retake(s *seat[M], m M, req Request) Pairing[M] {
+func (r *room[M]) retake(s *seat[M], m M, req Request[M]) Pairing[M] {
 	var p Pairing[M]
 	if s.present {
 		p.Replaced, p.HasReplaced = s.member, true
@@ -147,7 +156,7 @@ func (r *room[M]) retake(s *seat[M], m M, req Request) Pairing[M] {
 }
 
 // pairNewcomer pairs s, a new seat, with the seat already in the room, if any.
-func (r *room[M]) pairNewcomer(s *seat[M], req Request) Pairing[M] {
+func (r *room[M]) pairNewcomer(s *seat[M], req Request[M]) Pairing[M] {
 	other := r.other(s)
 	if other == nil || !other.present {
 		return Pairing[M]{Alone: true, PeerHeld: other != nil}
@@ -182,29 +191,40 @@ func newcomerPolite(incumbentCanRollback, newcomerCanRollback bool) bool {
 }
 
 // Leave frees m's seat in room id at once (a hang-up) and returns the member present in the other
-// seat, if any. A room left with nobody is deleted. Leaving a room m is not in is a no-op.
-func (t *Table[M]) Leave(id string, m M) (peer M, ok bool) {
+// seat, if any; told, when set, is called with that member under the table's lock. A room left with
+// nobody is deleted. Leaving a room m is not in is a no-op.
+func (t *Table[M]) Leave(id string, m M, told func(peer M)) (peer M, ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r, s := t.find(id, m)
 	if s == nil {
 		return peer, false
 	}
-	return t.remove(id, r, s)
+	peer, ok = t.remove(id, r, s)
+	if ok && told != nil {
+		told(peer)
+	}
+	return peer, ok
 }
 
 // Drop holds m's seat in room id for grace after m's connection dropped: only a join with the seat's
 // token can take it meanwhile. It returns the member present in the other seat, if any, to be told,
-// and whether the seat is held. When the grace ends with the seat still held, the seat is freed and expired is called (outside the
-// table's lock, on a timer goroutine) with the member present in the other seat, if any. A seat without
-// a token, or a zero grace, is freed at once, as by Leave. Dropping a member not seated is a no-op.
-func (t *Table[M]) Drop(id string, m M, grace time.Duration, expired func(peer M, ok bool)) (peer M, ok, held bool) {
+// and whether the seat is held; told, when set, is called with them under the table's lock. When the
+// grace ends with the seat still held, the seat is freed and expired is called (under the table's lock,
+// on a timer goroutine) with the member then present in the other seat, if any. A seat without a token,
+// or a zero grace, is freed at once, as by Leave. Dropping a member not seated is a no-op.
+func (t *Table[M]) Drop(id string, m M, grace time.Duration, told func(peer M, held bool), expired func(peer M, ok bool)) (peer M, ok, held bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r, s := t.find(id, m)
 	if s == nil {
 		return peer, false, false
 	}
+	defer func() {
+		if ok && told != nil {
+			told(peer, held)
+		}
+	}()
 	if s.token == "" || grace <= 0 || t.closed {
 		peer, ok = t.remove(id, r, s)
 		return peer, ok, false
@@ -213,27 +233,25 @@ func (t *Table[M]) Drop(id string, m M, grace time.Duration, expired func(peer M
 	t.holdGen++
 	gen := t.holdGen
 	s.holdGen = gen
-	s.hold = time.AfterFunc(grace, func() {
-		if peer, ok, freed := t.expire(id, s, gen); freed {
-			expired(peer, ok)
-		}
-	})
+	s.hold = time.AfterFunc(grace, func() { t.expire(id, s, gen, expired) })
 	if other := r.other(s); other != nil && other.present {
 		return other.member, true, true
 	}
 	return peer, false, true
 }
 
-// expire frees s if it is still held by the hold gen.
-func (t *Table[M]) expire(id string, s *seat[M], gen uint64) (peer M, ok, freed bool) {
+// expire frees s if it is still held by the hold gen, and tells expired.
+func (t *Table[M]) expire(id string, s *seat[M], gen uint64, expired func(peer M, ok bool)) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r := t.rooms[id]
 	if r == nil || s.present || s.holdGen != gen || !r.has(s) {
-		return peer, false, false
+		return
 	}
-	peer, ok = t.remove(id, r, s)
-	return peer, ok, true
+	peer, ok := t.remove(id, r, s)
+	if expired != nil {
+		expired(peer, ok)
+	}
 }
 
 // remove frees s; the other seat's pair is over. Called with the lock held.

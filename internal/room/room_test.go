@@ -17,7 +17,7 @@ const (
 
 func mustJoin[M comparable](t *testing.T, tab *room.Table[M], id string, m M, canRollback bool) room.Pairing[M] {
 	t.Helper()
-	p, err := tab.Join(id, m, room.Request{CanRollback: canRollback})
+	p, err := tab.Join(id, m, room.Request[M]{CanRollback: canRollback})
 	if err != nil {
 		t.Fatalf("Join(%s, %v) error: %v", id, m, err)
 	}
@@ -36,7 +36,7 @@ func TestCapacity(t *testing.T) {
 		t.Fatalf("second Join = %+v, want peer alice", p)
 	}
 	for _, who := range []string{"carol", "dave", "alice"} {
-		p, err := tab.Join(roomA, who, room.Request{CanRollback: true})
+		p, err := tab.Join(roomA, who, room.Request[string]{CanRollback: true})
 		if !errors.Is(err, room.ErrFull) {
 			t.Fatalf("Join(%s) into a full room = %+v, %v; want ErrFull", who, p, err)
 		}
@@ -141,7 +141,7 @@ func TestLeave(t *testing.T) {
 	mustJoin(t, tab, roomA, "alice", true)
 	mustJoin(t, tab, roomA, "bob", true)
 
-	if peer, ok := tab.Leave(roomA, "alice"); !ok || peer != "bob" {
+	if peer, ok := tab.Leave(roomA, "alice", nil); !ok || peer != "bob" {
 		t.Fatalf("Leave(alice) = %q, %v; want bob, true", peer, ok)
 	}
 	if _, ok := tab.Peer(roomA, "bob"); ok {
@@ -154,10 +154,10 @@ func TestLeave(t *testing.T) {
 		t.Errorf("Len = %d after one of two left, want 1", tab.Len())
 	}
 	// Leaving twice is a no-op.
-	if peer, ok := tab.Leave(roomA, "alice"); ok || peer != "" {
+	if peer, ok := tab.Leave(roomA, "alice", nil); ok || peer != "" {
 		t.Errorf("second Leave(alice) = %q, %v; want no-op", peer, ok)
 	}
-	if peer, ok := tab.Leave(roomA, "bob"); ok || peer != "" {
+	if peer, ok := tab.Leave(roomA, "bob", nil); ok || peer != "" {
 		t.Errorf("Leave(bob) from a room of one = %q, %v; want no peer", peer, ok)
 	}
 	if tab.Len() != 0 {
@@ -173,7 +173,7 @@ func TestLeaveSecondSeat(t *testing.T) {
 	tab := room.NewTable[string]()
 	mustJoin(t, tab, roomA, "alice", true)
 	mustJoin(t, tab, roomA, "bob", true)
-	if peer, ok := tab.Leave(roomA, "bob"); !ok || peer != "alice" {
+	if peer, ok := tab.Leave(roomA, "bob", nil); !ok || peer != "alice" {
 		t.Fatalf("Leave(bob) = %q, %v; want alice, true", peer, ok)
 	}
 	if p := mustJoin(t, tab, roomA, "carol", true); p.Alone || p.Peer != "alice" {
@@ -198,7 +198,7 @@ func TestLeaveNotMember(t *testing.T) {
 			mustJoin(t, tab, roomA, "alice", true)
 			mustJoin(t, tab, roomA, "bob", true)
 			mustJoin(t, tab, roomB, "carol", true)
-			if peer, ok := tab.Leave(tc.room, tc.member); ok || peer != "" {
+			if peer, ok := tab.Leave(tc.room, tc.member, nil); ok || peer != "" {
 				t.Errorf("Leave(%s, %s) = %q, %v; want no-op", tc.room, tc.member, peer, ok)
 			}
 			if tab.Len() != 2 {
@@ -207,7 +207,7 @@ func TestLeaveNotMember(t *testing.T) {
 			if peer, ok := tab.Peer(roomA, "alice"); !ok || peer != "bob" {
 				t.Errorf("Peer(alice) = %q, %v; want bob", peer, ok)
 			}
-			if _, err := tab.Join(roomA, "dave", room.Request{CanRollback: true}); !errors.Is(err, room.ErrFull) {
+			if _, err := tab.Join(roomA, "dave", room.Request[string]{CanRollback: true}); !errors.Is(err, room.ErrFull) {
 				t.Errorf("room A has a free seat after a no-op Leave: %v", err)
 			}
 			if p := mustJoin(t, tab, roomB, "dave", true); p.Peer != "carol" {
@@ -244,7 +244,7 @@ func TestRejoinRoles(t *testing.T) {
 				mustJoin(t, tab, roomA, "leaver", !tc.stayerRollback)
 				mustJoin(t, tab, roomA, "stayer", tc.stayerRollback)
 			}
-			if peer, ok := tab.Leave(roomA, "leaver"); !ok || peer != "stayer" {
+			if peer, ok := tab.Leave(roomA, "leaver", nil); !ok || peer != "stayer" {
 				t.Fatalf("Leave(leaver) = %q, %v; want stayer", peer, ok)
 			}
 			p := mustJoin(t, tab, roomA, "newcomer", tc.newRollback)
@@ -271,13 +271,13 @@ func TestPointerMembers(t *testing.T) {
 	if p := mustJoin(t, tab, roomA, b, true); p.Peer != a {
 		t.Fatalf("Join(b) peer = %p, want a %p", p.Peer, a)
 	}
-	if _, err := tab.Join(roomA, c, room.Request{CanRollback: true}); !errors.Is(err, room.ErrFull) {
+	if _, err := tab.Join(roomA, c, room.Request[*conn]{CanRollback: true}); !errors.Is(err, room.ErrFull) {
 		t.Fatalf("Join(c) = %v, want ErrFull", err)
 	}
-	if peer, ok := tab.Leave(roomA, c); ok || peer != nil {
+	if peer, ok := tab.Leave(roomA, c, nil); ok || peer != nil {
 		t.Errorf("Leave(c) = %p, %v; want no-op", peer, ok)
 	}
-	if peer, ok := tab.Leave(roomA, b); !ok || peer != a {
+	if peer, ok := tab.Leave(roomA, b, nil); !ok || peer != a {
 		t.Errorf("Leave(b) = %p, %v; want a", peer, ok)
 	}
 }
@@ -298,8 +298,8 @@ func TestManyRooms(t *testing.T) {
 		if peer, ok := tab.Peer(id, 2*i); !ok || peer != 2*i+1 {
 			t.Fatalf("Peer(%s, %d) = %d, %v", id, 2*i, peer, ok)
 		}
-		tab.Leave(id, 2*i)
-		tab.Leave(id, 2*i+1)
+		tab.Leave(id, 2*i, nil)
+		tab.Leave(id, 2*i+1, nil)
 	}
 	if tab.Len() != 0 {
 		t.Fatalf("Len = %d after everyone left, want 0", tab.Len())
@@ -334,7 +334,7 @@ func TestConcurrent(t *testing.T) {
 			for i := range rounds {
 				r := (g + i) % rooms
 				m := member{room: r, id: g*rounds + i}
-				p, err := tab.Join(ids[r], m, room.Request{CanRollback: (g+i)%3 != 0})
+				p, err := tab.Join(ids[r], m, room.Request[member]{CanRollback: (g+i)%3 != 0})
 				if errors.Is(err, room.ErrFull) {
 					full.Add(1)
 					continue
@@ -359,7 +359,7 @@ func TestConcurrent(t *testing.T) {
 					return
 				}
 				seated[r].Add(-1)
-				if peer, ok := tab.Leave(ids[r], m); ok && (peer.room != r || peer == m) {
+				if peer, ok := tab.Leave(ids[r], m, nil); ok && (peer.room != r || peer == m) {
 					errc <- fmt.Errorf("Leave(%v) returned %v", m, peer)
 					return
 				}

@@ -210,10 +210,19 @@ func (c *conn) join(m protocol.Message) {
 		c.fail(protocol.Errorf(protocol.CodeBadRoom, "This call link is not valid."))
 		return
 	}
-	pairing, err := c.h.hub.rooms.Join(m.Room, c, room.Request{
-		Token: m.Resume, CanRollback: m.Rollback, Keep: m.Keep, Polite: m.Polite,
-		MayOpen: c.mayOpenRoom,
-	})
+	// Everything the join tells anyone is queued inside the table's lock (Seated), so it is in the order
+	// the room changed: the peer cannot hear of us before our own welcome is queued (once it hears
+	// peer-joined it may send us an offer at once), and no other change to the room slips in between.
+	servers, ttl := c.h.iceServers(c)
+	req := room.Request[*conn]{Token: m.Resume, CanRollback: m.Rollback, Keep: m.Keep, Polite: m.Polite,
+		Seated: func(p room.Pairing[*conn]) { c.announce(m.Room, p, servers, ttl) }}
+	if !m.Keep {
+		// A join that keeps a call from before re-forms its room after a server restart: it is not a new
+		// room, and refusing it would end a call that is still going on peer to peer. (Connections per
+		// address still bound it.)
+		req.MayOpen = c.mayOpenRoom
+	}
+	pairing, err := c.h.hub.rooms.Join(m.Room, c, req)
 	switch {
 	case errors.Is(err, room.ErrFull):
 		c.fail(protocol.Errorf(protocol.CodeRoomFull, "This call already has two people."))
@@ -225,26 +234,27 @@ func (c *conn) join(m protocol.Message) {
 	if pairing.Opened {
 		c.h.obs.RoomOpened()
 	}
-	if pairing.HasReplaced {
-		// The same person came back (a reload, or a new socket after a network change) before their old
-		// socket was known dead; that one no longer speaks for the seat.
-		pairing.Replaced.fail(protocol.Errorf(protocol.CodeReplaced, "This call continued in another window."))
-	}
 	c.joined, c.roomID = true, m.Room
 	c.extendDeadline()
-	// Welcome first: once the peer hears peer-joined it may send us an offer at once, which must not
-	// overtake our welcome. The peer still hears of us before we can send it anything: this reader
-	// goroutine handles nothing else until both are queued.
-	servers, ttl := c.h.iceServers(c)
-	c.send(protocol.Message{Type: protocol.TypeWelcome, Room: m.Room, Peer: !pairing.Alone, Polite: pairing.Polite,
-		Resumed: pairing.Resumed, ICEServers: servers, ICETTL: ttl})
-	if !pairing.Alone {
-		pairing.Peer.send(protocol.Message{Type: protocol.TypePeerJoined, Polite: !pairing.Polite, Resumed: pairing.Resumed})
+	c.log.Debug("joined", "room", logRoom(m.Room), "alone", pairing.Alone, "resumed", pairing.Resumed)
+}
+
+// announce queues what a join tells: the replaced connection that it is done, this client its welcome
+// (and that its peer is away, if so), the peer that we are here. It runs under the room table's lock.
+func (c *conn) announce(roomID string, p room.Pairing[*conn], servers []protocol.ICEServer, ttl int) {
+	if p.HasReplaced {
+		// The same person came back (a reload, or a new socket after a network change) before their old
+		// socket was known dead; that one no longer speaks for the seat.
+		p.Replaced.fail(protocol.Errorf(protocol.CodeReplaced, "This call continued in another window."))
 	}
-	if pairing.PeerHeld {
+	c.send(protocol.Message{Type: protocol.TypeWelcome, Room: roomID, Peer: !p.Alone, Polite: p.Polite,
+		Resumed: p.Resumed, ICEServers: servers, ICETTL: ttl})
+	if !p.Alone {
+		p.Peer.send(protocol.Message{Type: protocol.TypePeerJoined, Polite: !p.Polite, Resumed: p.Resumed})
+	}
+	if p.PeerHeld {
 		c.send(c.reconnectingMessage(c.h.cfg.ResumeGrace))
 	}
-	c.log.Debug("joined", "room", logRoom(m.Room), "alone", pairing.Alone, "resumed", pairing.Resumed)
 }
 
 func (c *conn) reconnectingMessage(grace time.Duration) protocol.Message {
@@ -266,29 +276,32 @@ func (c *conn) leaveRoom(reason string) {
 	c.joined = false
 	rooms := c.h.hub.rooms
 	if reason == protocol.ReasonHangup {
-		if peer, ok := rooms.Leave(c.roomID, c); ok {
+		rooms.Leave(c.roomID, c, func(peer *conn) {
 			peer.send(protocol.Message{Type: protocol.TypePeerLeft, Reason: reason})
-		}
+		})
 		return
 	}
-	stopping := c.h.hub.isStopping()
 	grace := c.h.cfg.ResumeGrace
 	if c.goneAway {
 		grace = min(grace, unloadGrace)
 	}
 	left := protocol.Message{Type: protocol.TypePeerLeft, Reason: protocol.ReasonDisconnected}
-	peer, ok, held := rooms.Drop(c.roomID, c, grace, func(peer *conn, ok bool) {
+	// The hooks run under the room table's lock (see announce); the hub's lock may be taken inside it.
+	told := func(peer *conn, held bool) {
+		switch {
+		case c.h.hub.isStopping():
+		case held:
+			peer.send(c.reconnectingMessage(grace))
+		default:
+			peer.send(left)
+		}
+	}
+	expired := func(peer *conn, ok bool) {
 		if ok && !c.h.hub.isStopping() {
 			peer.send(left)
 		}
-	})
-	switch {
-	case !ok || stopping:
-	case held:
-		peer.send(c.reconnectingMessage(grace))
-	default:
-		peer.send(left)
 	}
+	rooms.Drop(c.roomID, c, grace, told, expired)
 }
 
 // mayOpenRoom is asked before this connection's join creates a room.
