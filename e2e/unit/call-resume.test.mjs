@@ -253,3 +253,87 @@ test('chat waits in the outbox while the channel is down, and the history surviv
   assert.deepEqual(reloaded.call.chatHistory.map((e) => [e.text, e.status]), [['are you there?', 'delivered']]);
   reloaded.call.hangup();
 });
+
+test('a connection kept through a drop is not given up when the other person is not back yet', async () => {
+  const { call, sig } = newCall();
+  sig.deliver({ type: 'welcome', room: ROOM, peer: true, polite: false, resumed: false, iceServers: [], iceTtl: 0 });
+  await settle();
+  const pc = FakePC.made[0]; // never connected yet
+  sig.drop();
+  sig.open();
+  assert.equal(sig.last('join')?.payload.keep, true);
+  sig.deliver({ type: 'welcome', room: ROOM, peer: false, iceServers: [], iceTtl: 0 });
+  await settle();
+  assert.notEqual(pc.connectionState, 'closed', 'we said keep: the server will resume us with it');
+  assert.equal(call.state, 'connecting');
+  sig.deliver({ type: 'peer-joined', polite: false, resumed: true });
+  await settle();
+  assert.equal(call.pc, pc);
+  assert.equal(FakePC.made.length, 1);
+  call.hangup();
+});
+
+test('a new network replaces the socket, and the ICE restart waits for the resumed pair', async () => {
+  const { call, sig, pc, online } = await connected();
+  sig.replaces = true;
+  online.dispatchEvent(new Event('online'));
+  await settle();
+  assert.equal(pc.iceRestarts, 0, 'no offer into a socket that is being replaced');
+  sig.open();
+  sig.deliver({ type: 'welcome', room: ROOM, peer: true, polite: false, resumed: true, iceServers: [], iceTtl: 0 });
+  await settle();
+  assert.equal(pc.iceRestarts, 1);
+  assert.equal(sig.last('offer')?.payload.sdp, 'fake offer 1');
+  call.hangup();
+});
+
+test('no restart offer while the other person is away; it goes when they are back', async () => {
+  const { call, sig, pc } = await connected();
+  sig.deliver({ type: 'peer-reconnecting', graceMs: 10000 });
+  await settle();
+  pc.setState('failed');
+  await settle();
+  assert.equal(pc.iceRestarts, 0);
+  assert.deepEqual(call.stateDetail, { state: 'reconnecting', reason: 'peer', message: '' });
+  sig.deliver({ type: 'peer-joined', polite: false, resumed: true });
+  await settle();
+  assert.equal(pc.iceRestarts, 1);
+  call.hangup();
+});
+
+test('a kept connection that fails with nobody in the room is the other person gone', async () => {
+  const { call, sig, pc } = await connected();
+  sig.drop();
+  sig.open();
+  sig.deliver({ type: 'welcome', room: ROOM, peer: false, iceServers: [], iceTtl: 0 }); // after a server restart
+  await settle();
+  assert.equal(call.state, 'connected');
+  pc.setState('failed');
+  await settle();
+  assert.deepEqual(call.stateDetail, { state: 'peer-left', reason: 'disconnected', message: '' });
+  assert.equal(pc.connectionState, 'closed');
+  call.hangup();
+});
+
+test('a new kind of network restarts ICE; a new bandwidth estimate does not', async () => {
+  FakePC.made = [];
+  const connection = Object.assign(new EventTarget(), { type: 'wifi', saveData: false });
+  const sig = new FakeSignaling();
+  const call = new Call({
+    signaling: /** @type {any} */ (sig), roomId: ROOM, mediaDevices: undefined, session: new FakeStorage(),
+    createPeerConnection: (config) => /** @type {any} */ (new FakePC(config)), online: null, connection,
+  });
+  call.start();
+  sig.deliver({ type: 'welcome', room: ROOM, peer: true, polite: false, resumed: false, iceServers: [], iceTtl: 0 });
+  await settle();
+  const pc = FakePC.made[0];
+  pc.setState('connected');
+  connection.dispatchEvent(new Event('change')); // same type: a new estimate
+  await settle();
+  assert.equal(pc.iceRestarts, 0);
+  connection.type = 'cellular';
+  connection.dispatchEvent(new Event('change'));
+  await settle();
+  assert.equal(pc.iceRestarts, 1);
+  call.hangup();
+});

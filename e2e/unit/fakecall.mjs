@@ -12,6 +12,8 @@ export class FakeSignaling extends EventTarget {
   /** @type {() => {type: string, payload?: Record<string, unknown>} | null} */
   hello = () => null;
   reconnects = 0;
+  /** What reconnectNow answers: whether a new socket is being opened. */
+  replaces = false;
   /** @param {() => {type: string, payload?: Record<string, unknown>} | null} hello */
   setHello(hello) {
     this.hello = hello;
@@ -30,8 +32,11 @@ export class FakeSignaling extends EventTarget {
   drop() {
     this.dispatchEvent(new CustomEvent('down', { detail: { code: 1006, reason: '', byClient: false, retryIn: 500 } }));
   }
-  reconnectNow() {
+  /** @param {boolean} [replace] */
+  reconnectNow(replace = false) {
     this.reconnects++;
+    if (replace && this.replaces) this.drop();
+    return replace && this.replaces;
   }
   /** @param {string} type @param {Record<string, unknown>} [payload] */
   sendMessage(type, payload = {}) {

@@ -198,3 +198,22 @@ test('final refusals and close() end it; reconnectNow skips the wait', async (t)
   assert.equal(FakeSocket.last, ws, 'no attempt after close()');
   assert.deepEqual(ends, [{ code: 1000, reason: '', byClient: true }]);
 });
+
+test('reconnectNow(true) gives up an open socket for a new one', () => {
+  const sig = startReconnecting();
+  const old = /** @type {FakeSocket} */ (FakeSocket.last);
+  old.open();
+  const downs = [];
+  sig.addEventListener('down', (ev) => downs.push(/** @type {CustomEvent} */ (ev).detail.reason));
+  assert.equal(sig.reconnectNow(), false, 'an open socket stays without replace');
+  assert.equal(sig.reconnectNow(true), true);
+  assert.deepEqual(old.closedWith, [4001, 'network-changed']);
+  assert.deepEqual(downs, ['network-changed']);
+  const fresh = /** @type {FakeSocket} */ (FakeSocket.last);
+  assert.notEqual(fresh, old);
+  fresh.open();
+  assert.deepEqual(fresh.sent, [{ v: 1, type: 'join', room: 'R', resume: 'T' }]);
+  old.drop(); // the old socket's late close is not this connection's any more
+  assert.deepEqual(downs, ['network-changed']);
+  sig.close();
+});

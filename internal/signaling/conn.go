@@ -125,14 +125,17 @@ func (c *conn) onMessage(typ int, r io.Reader, err error) bool {
 		// Drain until the client answers our close frame or closeGrace passes.
 	case int64(len(data)) > cfg.MaxMessageBytes:
 		c.fail(protocol.Errorf(protocol.CodeTooLarge, "Messages may be at most %d bytes.", cfg.MaxMessageBytes))
-	case typ != websocket.TextMessage:
-		c.reply(protocol.Errorf(protocol.CodeBadMessage, "Messages must be JSON text frames."))
 	default:
 		c.extendDeadline()
+		// Every frame costs, binary ones too: each would otherwise earn a bad-message answer for free.
 		if ok, firstDrop := c.rate.Allow(); !ok {
 			if firstDrop { // one error per run of drops: answering each would flood the client back
 				c.reply(protocol.Errorf(protocol.CodeRateLimited, "Too many messages: at most %g per second.", c.h.cfg.MsgRate))
 			}
+			return true
+		}
+		if typ != websocket.TextMessage {
+			c.reply(protocol.Errorf(protocol.CodeBadMessage, "Messages must be JSON text frames."))
 			return true
 		}
 		c.handle(data)

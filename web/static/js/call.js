@@ -128,7 +128,7 @@ function resumeToken(session, roomId, newToken) {
  * @typedef {object} SignalingLike
  * @property {() => void} start
  * @property {(hello: () => {type: string, payload?: Record<string, unknown>} | null) => void} setHello
- * @property {() => void} reconnectNow
+ * @property {(replace?: boolean) => boolean} reconnectNow
  * @property {(type: string, payload?: Record<string, unknown>) => boolean} sendMessage
  * @property {(type: string, callback: (msg: import('./signaling.js').SignalMessage) => void) => () => void} onMessage
  * @property {(code?: number, reason?: string) => void} close
@@ -221,6 +221,10 @@ export class Call extends EventTarget {
   #token;
   /** The other person's connection to the server dropped; their seat is held. */
   #peerAway = false;
+  /** The other person is in the room (present or away), as far as the server last said. */
+  #peerPresent = false;
+  /** The last join said keep: this side holds on to its peer connection whatever the welcome says. */
+  #sentKeep = false;
   /** The "reconnecting to the server" notice is showing. */
   #serverNotice = false;
   /** @type {EventTarget | null} */
@@ -443,9 +447,10 @@ export class Call extends EventTarget {
     /** @type {Record<string, unknown>} */
     const payload = { room: this.#roomId, resume: this.#token };
     const pc = this.#pc;
-    if (pc && this.#negotiation && pc.connectionState !== 'closed' && !this.#attachPending) {
+    this.#sentKeep = !!pc && !!this.#negotiation && pc.connectionState !== 'closed' && !this.#attachPending;
+    if (this.#sentKeep) {
       payload.keep = true;
-      payload.polite = this.#negotiation.polite;
+      payload.polite = this.#negotiation?.polite;
     }
     return payload;
   }
@@ -455,15 +460,23 @@ export class Call extends EventTarget {
     const { signal } = this.#unlisten;
     const changed = () => this.#enqueue(() => this.#onNetworkChange());
     this.#online?.addEventListener('online', changed, { signal });
-    const conn = /** @type {EventTarget | null} */ (/** @type {unknown} */ (this.#connection));
-    if (conn && typeof conn.addEventListener === 'function') conn.addEventListener('change', changed, { signal });
+    // navigator.connection says 'change' for every new bandwidth estimate too; only a new kind of network
+    // (wifi → cellular) means the path is gone. Where type is unknown (desktop) 'online' has to do.
+    const conn = this.#connection;
+    let type = conn?.type;
+    conn?.addEventListener?.('change', () => {
+      if (conn.type === type) return;
+      type = conn.type;
+      changed();
+    }, { signal });
   }
 
   #onNetworkChange() {
     if (FINAL_STATES.has(this.#state.state)) return;
     console.debug('maju: call: the network changed');
-    this.#signaling.reconnectNow();
-    if (this.#pc && this.#everConnected) this.#restartIce();
+    // The socket rode the old network and may be dead without knowing it yet: a new one, now.
+    if (this.#signaling.reconnectNow(true)) this.#signalingUp = false;
+    if (this.#pc && this.#everConnected) this.#restartIce(); // waits for signaling if it must
   }
 
   /** Hangs up: tells the server, closes the connection, stops the camera and microphone. */
@@ -548,12 +561,15 @@ export class Call extends EventTarget {
       this.#serverNotice = false;
       this.#emit('notice', { kind: 'server', key: '', params: {} }); // "reconnecting to the server" is over
     }
+    this.#peerPresent = m.peer === true;
     if (m.peer === true) {
       await this.#pair(m.polite === true, m.resumed === true);
-    } else if (this.#pc && this.#everConnected && !this.#attachPending) {
-      // We kept our peer connection and the other person is not back on the server yet: the call goes
-      // on peer to peer meanwhile; they will resume, or a new pair forms.
-      this.#emitState(this.#pc.connectionState === 'connected' ? 'connected' : 'reconnecting');
+    } else if (this.#pc && this.#sentKeep) {
+      // We said we keep our peer connection and the other person is not back on the server yet: the
+      // call goes on peer to peer meanwhile; they will resume (the server will pair us as resumed, so
+      // this side must still have it), or a new pair forms.
+      const pc = this.#pc;
+      this.#emitState(pc.connectionState === 'connected' ? 'connected' : this.#everConnected ? 'reconnecting' : 'connecting');
     } else {
       this.#closePeer();
       this.#emitState('waiting');
@@ -581,7 +597,9 @@ export class Call extends EventTarget {
     // be an ICE restart already; otherwise restart now if the connection is down.
     this.#restarts = 0; // a resumed pair gets the full allowance again
     const resent = this.#negotiation?.resendOffer() ?? false;
-    if (!resent && (this.#restartPending || (this.#everConnected && pc.connectionState !== 'connected'))) this.#restartIce();
+    // Candidates sent while the server was away were lost: a connection that is not up gathers again.
+    if (!resent && (this.#restartPending || pc.connectionState !== 'connected')) this.#restartIce();
+    if (!this.#everConnected && this.#watch && this.#report) this.#armConnectTimer(pc, this.#watch, this.#report, false);
     if (pc.connectionState === 'connected') {
       this.#emitState('connected');
     } else {
@@ -610,6 +628,7 @@ export class Call extends EventTarget {
   async #onPeerJoined(m) {
     if (FINAL_STATES.has(this.#state.state)) return;
     this.#peerAway = false;
+    this.#peerPresent = true;
     await this.#pair(m.polite === true, m.resumed === true);
   }
 
@@ -626,6 +645,7 @@ export class Call extends EventTarget {
   #onPeerLeft(m) {
     if (FINAL_STATES.has(this.#state.state)) return;
     this.#peerAway = false;
+    this.#peerPresent = false;
     this.#closePeer();
     const reason = m.reason === 'hangup' ? 'hangup' : 'disconnected';
     this.#emitState('peer-left', reason);
@@ -757,6 +777,18 @@ export class Call extends EventTarget {
     }
     // Relay-only without a relay cannot work at all: say so now instead of after the timeout.
     const hopeless = this.#relayOnly && !offersRelay(pc.getConfiguration().iceServers ?? []);
+    this.#armConnectTimer(pc, watch, report, hopeless);
+  }
+
+  /**
+   * Says why the connection does not come up if it is still not connected after the connect timeout
+   * (at once when hopeless).
+   * @param {RTCPeerConnection} pc
+   * @param {PeerWatch} watch
+   * @param {CallReport} report
+   * @param {boolean} hopeless
+   */
+  #armConnectTimer(pc, watch, report, hopeless) {
     clearTimeout(this.#connectTimer);
     this.#connectTimer = setTimeout(() => {
       if (this.#pc !== pc || pc.connectionState === 'connected') return;
@@ -860,7 +892,11 @@ export class Call extends EventTarget {
       case 'failed':
         clearTimeout(this.#connectTimer);
         this.#watch?.interrupted();
-        if (this.#everConnected) {
+        if (this.#everConnected && !this.#peerPresent && this.#signalingUp) {
+          // The server says nobody is there to come back to (they left while it was away).
+          this.#closePeer();
+          this.#emitState('peer-left', 'disconnected');
+        } else if (this.#everConnected) {
           this.#emitState('reconnecting', this.#peerAway ? 'peer' : '');
           this.#restartIce();
         } else {
@@ -880,7 +916,8 @@ export class Call extends EventTarget {
     const pc = this.#pc;
     const negotiation = this.#negotiation;
     if (!pc || !negotiation || FINAL_STATES.has(this.#state.state)) return;
-    if (!this.#signalingUp) {
+    if (!this.#signalingUp || this.#peerAway) {
+      // Nobody could get the offer now (and it could reach whoever comes next): after resuming.
       this.#restartPending = true;
       return;
     }

@@ -138,14 +138,31 @@ export class Signaling extends EventTarget {
   }
 
   /**
-   * Tries again now instead of waiting out the backoff (the browser is back online). Does nothing while
-   * a socket is open or connecting, or after the end.
+   * Tries again now instead of waiting out the backoff (the browser is back online). With replace, an
+   * open or connecting socket is given up for a new one too: it rode a network that is gone, and may not
+   * know it for a long time. The old socket's events are ignored; 'down' is dispatched for it.
+   * @param {boolean} [replace]
+   * @returns {boolean} whether a new socket is being opened
    */
-  reconnectNow() {
-    if (this.#closed || this.#retryTimer === undefined) return;
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
+  reconnectNow(replace = false) {
+    if (this.#closed || !this.#started) return false;
+    if (this.#retryTimer !== undefined) {
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = undefined;
+      this.#connect();
+      return true;
+    }
+    const old = this.#ws;
+    if (!replace || !old) return false;
+    this.#ws = null;
+    clearInterval(this.#pingTimer);
+    this.#queue = [];
+    old.close(4001, 'network-changed');
+    /** @type {CloseDetail} */
+    const detail = { code: 4001, reason: 'network-changed', byClient: false, retryIn: 0 };
+    this.dispatchEvent(new CustomEvent('down', { detail }));
     this.#connect();
+    return true;
   }
 
   /** True while the socket is open. */
