@@ -174,6 +174,9 @@ func TestReloadWhileThePeerIsAwayEndsThePair(t *testing.T) {
 	if err != nil || !p.Alone || !p.PeerHeld || !p.HasReplaced {
 		t.Fatalf("alice's rejoin = %+v, %v; want alone with bob's seat held", p, err)
 	}
+	if p.HeldFor <= 0 || p.HeldFor > time.Minute {
+		t.Errorf("HeldFor = %v, want what is left of bob's minute", p.HeldFor)
+	}
 	// Bob comes back with his peer connection: it is of no use any more.
 	p, err = tab.Join(roomA, "bob2", room.Request[string]{Token: tokB, CanRollback: true, Keep: true, Polite: true})
 	if err != nil || p.Resumed || p.Alone || p.Peer != "alice2" {

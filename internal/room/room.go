@@ -45,6 +45,8 @@ type Pairing[M comparable] struct {
 	Peer     M
 	Alone    bool
 	PeerHeld bool
+	// HeldFor is how much longer the other seat is held, when PeerHeld.
+	HeldFor time.Duration
 	// Polite is the newcomer's role in perfect negotiation; the peer's role is the opposite. It is
 	// meaningful only when Alone is false.
 	Polite bool
@@ -60,10 +62,11 @@ type Pairing[M comparable] struct {
 }
 
 type seat[M comparable] struct {
-	member  M
-	present bool        // false while the seat is held for a member that is reconnecting
-	hold    *time.Timer // frees a held seat when its grace ends
-	holdGen uint64      // tells the current hold from an earlier one whose timer fired late
+	member   M
+	present  bool        // false while the seat is held for a member that is reconnecting
+	hold     *time.Timer // frees a held seat when its grace ends
+	holdGen  uint64      // tells the current hold from an earlier one whose timer fired late
+	holdEnds time.Time   // when the hold's grace ends
 
 	token       string
 	canRollback bool
@@ -145,7 +148,8 @@ func (r *room[M]) retake(s *seat[M], m M, req Request[M]) Pairing[M] {
 	}
 	if other == nil || !other.present {
 		s.keep, s.claim = req.Keep && !s.paired, req.Polite
-		p.Alone, p.PeerHeld = true, other != nil
+		p.Alone = true
+		p.PeerHeld, p.HeldFor = heldFor(other)
 		return p
 	}
 	if req.Keep && s.paired && other.paired {
@@ -159,7 +163,8 @@ func (r *room[M]) retake(s *seat[M], m M, req Request[M]) Pairing[M] {
 func (r *room[M]) pairNewcomer(s *seat[M], req Request[M]) Pairing[M] {
 	other := r.other(s)
 	if other == nil || !other.present {
-		return Pairing[M]{Alone: true, PeerHeld: other != nil}
+		held, left := heldFor(other)
+		return Pairing[M]{Alone: true, PeerHeld: held, HeldFor: left}
 	}
 	if req.Keep && other.keep && !other.paired && other.claim != req.Polite {
 		// Both kept their peer connections through a server restart and claim complementary roles.
@@ -169,6 +174,14 @@ func (r *room[M]) pairNewcomer(s *seat[M], req Request[M]) Pairing[M] {
 		return Pairing[M]{Peer: other.member, Polite: s.polite, Resumed: true}
 	}
 	return r.pairFresh(s, other, Pairing[M]{})
+}
+
+// heldFor reports whether s is a held seat and how much of its grace is left.
+func heldFor[M comparable](s *seat[M]) (bool, time.Duration) {
+	if s == nil || s.present {
+		return false, 0
+	}
+	return true, max(0, time.Until(s.holdEnds))
 }
 
 // pairFresh makes s and other a new pair; s is the newcomer.
@@ -233,6 +246,7 @@ func (t *Table[M]) Drop(id string, m M, grace time.Duration, told func(peer M, h
 	t.holdGen++
 	gen := t.holdGen
 	s.holdGen = gen
+	s.holdEnds = time.Now().Add(grace)
 	s.hold = time.AfterFunc(grace, func() { t.expire(id, s, gen, expired) })
 	if other := r.other(s); other != nil && other.present {
 		return other.member, true, true

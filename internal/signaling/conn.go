@@ -256,7 +256,7 @@ func (c *conn) announce(roomID string, p room.Pairing[*conn], servers []protocol
 		p.Peer.send(protocol.Message{Type: protocol.TypePeerJoined, Polite: !p.Polite, Resumed: p.Resumed})
 	}
 	if p.PeerHeld {
-		c.send(c.reconnectingMessage(c.h.cfg.ResumeGrace))
+		c.send(c.reconnectingMessage(p.HeldFor))
 	}
 }
 

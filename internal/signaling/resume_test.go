@@ -120,7 +120,9 @@ func TestJoiningBesideAHeldSeatSaysThePeerIsReconnecting(t *testing.T) {
 	if w := a2.expect(protocol.TypeWelcome); w.Peer {
 		t.Fatalf("welcome %+v, want alone", w)
 	}
-	a2.expect(protocol.TypePeerReconnecting)
+	if m := a2.expect(protocol.TypePeerReconnecting); m.GraceMs <= 0 || m.GraceMs > 60000 {
+		t.Fatalf("peer-reconnecting %+v, want what is left of b's minute", m)
+	}
 }
 
 func TestRoomReformsAfterServerRestart(t *testing.T) {
