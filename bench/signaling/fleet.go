@@ -9,13 +9,14 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/maju-call/maju/bench/internal/cli"
+	"github.com/maju-call/maju/bench/internal/majuproc"
 	"github.com/maju-call/maju/internal/protocol"
 )
 
@@ -82,7 +83,7 @@ func (f *fleet) failures() int64 {
 func (f *fleet) connect(ctx context.Context, baseURL string) error {
 	ctx, cancel := context.WithTimeout(ctx, f.o.joinTimeout)
 	defer cancel()
-	wsURL := "ws" + strings.TrimPrefix(baseURL, "http") + "/ws"
+	wsURL := majuproc.WebSocketURL(baseURL)
 	dialers := f.dialers()
 
 	next := atomic.Int64{}
@@ -162,7 +163,7 @@ func (f *fleet) dial(ctx context.Context, d *websocket.Dialer, wsURL string, c *
 		if resp != nil { // the server answered (e.g. 503 server-full): not transient
 			return fmt.Errorf("%v (HTTP %s)", err, resp.Status)
 		}
-		if !sleepCtx(ctx, time.Duration(100*(try+1))*time.Millisecond) {
+		if !cli.Sleep(ctx, time.Duration(100*(try+1))*time.Millisecond) {
 			return err
 		}
 	}

@@ -18,21 +18,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/maju-call/maju/bench/internal/cli"
+	"github.com/maju-call/maju/bench/internal/majuproc"
 	"github.com/maju-call/maju/bench/internal/proc"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { cli.Main(run) }
 
 // options are the command-line settings.
 type options struct {
@@ -149,7 +143,7 @@ func (o *options) validate() error {
 		bad("-pid needs -url")
 	}
 	if o.url != "" {
-		if err := checkLoopbackURL(o.url); err != nil {
+		if err := majuproc.CheckLoopbackURL(o.url); err != nil {
 			bad("-url: %v", err)
 		}
 	}
@@ -164,32 +158,10 @@ func (o *options) validate() error {
 
 // run is the whole program; it returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "signaling:", err)
-		return 2
-	}
-	ctx, cancel := context.WithTimeout(ctx, o.timeout)
-	defer cancel()
-
-	res, err := execute(ctx, o, stderr)
-	if res != nil {
-		res.print(stdout, o)
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, "signaling:", err)
-		return 2
-	}
-	if failures := res.failures(o); len(failures) > 0 {
-		for _, f := range failures {
-			fmt.Fprintln(stderr, "signaling: FAIL:", f)
-		}
-		return 1
-	}
-	return 0
+	return cli.Run(ctx, cli.Tool[options, *result]{
+		Name: "signaling", Parse: parseFlags, Execute: execute,
+		Timeout: func(o options) time.Duration { return o.timeout },
+	}, args, stdout, stderr)
 }
 
 // execute sets up the server and the clients and runs both phases. A non-nil result may come with an
@@ -200,58 +172,58 @@ func execute(ctx context.Context, o options, logw io.Writer) (*result, error) {
 		fmt.Fprintf(logw, "signaling: warning: %v\n", err)
 	}
 
-	var srv *majuProc
+	var srv *majuproc.Server
 	if o.url != "" {
-		srv = &majuProc{baseURL: o.url, pid: o.pid}
+		srv = majuproc.Running(o.url, o.pid)
 	} else {
 		var err error
 		srv, err = startServer(ctx, o, logw)
 		if err != nil {
 			return nil, err
 		}
-		defer srv.stop(logw)
+		defer srv.Stop(logw)
 	}
-	res.server = srv.describe()
-	if err := waitHealthy(ctx, srv.baseURL, 15*time.Second); err != nil {
+	res.server = srv.Describe()
+	if err := majuproc.WaitHealthy(ctx, srv.BaseURL, 15*time.Second); err != nil {
 		return nil, err
 	}
 	time.Sleep(500 * time.Millisecond) // let the freshly started runtime settle before the baseline
-	res.rssBase = srv.rssKiB()
+	res.rssBase = srv.RSSKiB()
 
 	f := newFleet(o)
 	defer f.closeAll(10 * time.Second)
-	fmt.Fprintf(logw, "signaling: opening %d connections to %s ...\n", o.conns, srv.baseURL)
+	fmt.Fprintf(logw, "signaling: opening %d connections to %s ...\n", o.conns, srv.BaseURL)
 	t0 := time.Now()
-	err := f.connect(ctx, srv.baseURL)
+	err := f.connect(ctx, srv.BaseURL)
 	res.joinTime = time.Since(t0)
-	res.rssJoined = srv.rssKiB()
+	res.rssJoined = srv.RSSKiB()
 	res.connFailures = f.failures()
 	if err != nil {
 		return res, err
 	}
 	fmt.Fprintf(logw, "signaling: %d connections paired in %v; settling %v\n", o.conns, res.joinTime.Round(time.Millisecond), o.settle)
-	idle0, idleOK0 := srv.cpuSeconds()
-	if !sleepCtx(ctx, o.settle) {
+	idle0, idleOK0 := srv.CPUSeconds()
+	if !cli.Sleep(ctx, o.settle) {
 		return res, ctx.Err()
 	}
-	res.rssIdle = srv.rssKiB()
-	if idle1, idleOK1 := srv.cpuSeconds(); idleOK0 && idleOK1 && o.settle > 0 {
+	res.rssIdle = srv.RSSKiB()
+	if idle1, idleOK1 := srv.CPUSeconds(); idleOK0 && idleOK1 && o.settle > 0 {
 		res.idleCPU, res.idleCPUMeasured = (idle1-idle0)/o.settle.Seconds(), true
 	}
 	res.idleMeasured = res.rssBase > 0 && res.rssIdle > 0
 
 	if o.rate > 0 {
 		fmt.Fprintf(logw, "signaling: relaying %v msg/s for %v ...\n", o.rate, o.duration)
-		cpu0, cpuOK0 := srv.cpuSeconds()
+		cpu0, cpuOK0 := srv.CPUSeconds()
 		self0 := proc.SelfCPUSeconds()
 		ls, err := f.load(ctx, o)
-		cpu1, cpuOK1 := srv.cpuSeconds()
+		cpu1, cpuOK1 := srv.CPUSeconds()
 		res.load = ls
 		res.clientCPU = proc.SelfCPUSeconds() - self0
 		if cpuOK0 && cpuOK1 {
 			res.serverCPU, res.cpuMeasured = cpu1-cpu0, true
 		}
-		res.rssLoaded = srv.rssKiB()
+		res.rssLoaded = srv.RSSKiB()
 		if err != nil {
 			return res, err
 		}
@@ -264,19 +236,8 @@ func execute(ctx context.Context, o options, logw io.Writer) (*result, error) {
 	if res.load != nil {
 		res.load.finish() // after every reader stopped: the latency samples are final
 	}
-	if srv.cmd != nil {
-		res.serverLog = srv.logTail()
+	if srv.Started() {
+		res.serverLog = srv.LogTail()
 	}
 	return res, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/maju-call/maju/internal/config"
 	"github.com/maju-call/maju/internal/protocol"
 	"github.com/maju-call/maju/internal/server"
 )
@@ -42,7 +41,7 @@ func BenchmarkCodecOffer(b *testing.B) {
 //
 //	go test -run '^$' -bench RelayOffer -benchmem -count 5 ./bench/signaling
 func BenchmarkRelayOffer(b *testing.B) {
-	cfg := config.Default()
+	cfg := benchConfig(b, 2) // offers back to back: far above the default -msg-rate
 	srv := server.New(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()

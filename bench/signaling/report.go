@@ -3,12 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
-	"os/exec"
-	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/maju-call/maju/bench/internal/cli"
 	"github.com/maju-call/maju/bench/internal/proc"
 )
 
@@ -52,8 +51,8 @@ func (r *result) cpuPer100k() float64 {
 	return r.serverCPU / float64(r.load.delivered.Load()) * 100_000
 }
 
-// failures lists what makes the run fail as a check.
-func (r *result) failures(o options) []string {
+// Failures lists what makes the run fail as a check.
+func (r *result) Failures(o options) []string {
 	var out []string
 	if r.connFailures > 0 {
 		out = append(out, fmt.Sprintf("%d connections failed to open, pair or stay open", r.connFailures))
@@ -95,12 +94,14 @@ func verdict(v, target float64) string {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
 
-func (r *result) print(w io.Writer, o options) {
+// Print writes the report: a table of what was measured, then details and, with -markdown, a row for
+// docs/benchmarks.md.
+func (r *result) Print(w io.Writer, o options) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "%s\t%s\n", k, fmt.Sprintf(format, args...)) }
 	fmt.Fprintln(tw, "maju signaling benchmark\t")
 	row("date", "%s", r.started.Format(time.RFC3339))
-	row("machine", "%s", machine())
+	row("machine", "%s", proc.Machine())
 	row("server", "%s", r.server)
 	row("connections", "%d in %d rooms of two, paired in %v, failures %d",
 		r.conns, r.conns/2, r.joinTime.Round(time.Millisecond), r.connFailures)
@@ -137,17 +138,9 @@ func (r *result) print(w io.Writer, o options) {
 		row("first client error", "%s", r.firstErr)
 	}
 	_ = tw.Flush()
-	if len(r.serverLog) > 0 {
-		fmt.Fprintln(w, "server log (last lines):")
-		for _, line := range r.serverLog {
-			fmt.Fprintln(w, "  ", line)
-		}
-	}
+	cli.PrintTail(w, "server log (last lines):", r.serverLog)
 	if o.markdown {
-		fmt.Fprintln(w)
-		fmt.Fprintln(w, markdownHeader)
-		fmt.Fprintln(w, markdownSep)
-		fmt.Fprintln(w, r.markdownRow())
+		cli.PrintMarkdown(w, markdownHeader, markdownSep, r.markdownRow())
 	}
 }
 
@@ -177,27 +170,3 @@ func (r *result) markdownRow() string {
 }
 
 func mib(kib int64) float64 { return float64(kib) / 1024 }
-
-// machine describes this computer in one line: CPUs, model, memory, Go.
-func machine() string {
-	model := ""
-	if out, err := exec.Command("lscpu").Output(); err == nil {
-		for line := range strings.Lines(string(out)) {
-			if v, ok := strings.CutPrefix(line, "Model name:"); ok {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	return strings.TrimSpace(fmt.Sprintf("%d CPUs %s, %s, %s %s/%s", runtime.NumCPU(), model, memTotal(),
-		runtime.Version(), runtime.GOOS, runtime.GOARCH))
-}
-
-// memTotal is the machine's memory from /proc/meminfo, in GiB.
-func memTotal() string {
-	v, err := proc.KiBField("/proc/meminfo", "MemTotal")
-	if err != nil {
-		return "memory unknown"
-	}
-	return fmt.Sprintf("%.1f GiB RAM", float64(v)/(1<<20))
-}
