@@ -48,6 +48,7 @@ const SHELL = [
   '/js/callstats.js',
   '/js/chat.js',
   '/js/chatlog.js',
+  '/js/icerestart.js',
   '/js/devices.js',
   '/js/dom.js',
   '/js/diagnosis.js',

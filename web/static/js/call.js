@@ -51,6 +51,7 @@ import { IceServers, offersRelay } from './iceservers.js';
 import { PeerWatch } from './peerwatch.js';
 import { CallReport } from './callreport.js';
 import { FINAL_REASONS } from './signaling.js';
+import { IceRestarter } from './icerestart.js';
 
 /**
  * The call states.
@@ -181,13 +182,6 @@ const FINAL_CODES = FINAL_REASONS;
  * second or two, a relayed one over TCP a few more.
  */
 export const CONNECT_TIMEOUT = 20000;
-
-/** How long 'disconnected' may last before ICE is restarted, in ms: it often recovers by itself. */
-export const RESTART_GRACE = 2000;
-/** ms between ICE restarts while the connection does not come back. */
-export const RESTART_RETRY = 8000;
-/** ICE restarts before giving up (about two minutes with RESTART_RETRY). */
-export const MAX_RESTARTS = 15;
 /** How long a hung-up connection stays open for its bye to leave, in ms. */
 const BYE_LINGER = 300;
 
@@ -231,17 +225,10 @@ export class Call extends EventTarget {
   #online;
   /** @type {import('./localmedia.js').Connection | null} */
   #connection;
-  #restartGrace;
-  #restartRetry;
-  #maxRestarts;
-  /** The current peer connection has been connected at least once: trouble now means reconnecting. */
-  #everConnected = false;
-  /** ICE restarts since the connection was last connected. */
-  #restarts = 0;
-  /** An ICE restart waits for signaling to come back. */
-  #restartPending = false;
-  /** @type {ReturnType<typeof setTimeout> | undefined} */
-  #restartTimer;
+  /** restartGrace, restartRetry, maxRestarts: for each connection's IceRestarter. */
+  #restartTimings;
+  /** Restarts ICE on the current peer connection when its path breaks. @type {IceRestarter | null} */
+  #restarter = null;
   /** Removes the 'online' and network change listeners. */
   #unlisten = new AbortController();
 
@@ -284,9 +271,9 @@ export class Call extends EventTarget {
     online = typeof window === 'undefined' ? null : window,
     session = pageSessionStorage(),
     newToken = newResumeToken,
-    restartGrace = RESTART_GRACE,
-    restartRetry = RESTART_RETRY,
-    maxRestarts = MAX_RESTARTS,
+    restartGrace = undefined,
+    restartRetry = undefined,
+    maxRestarts = undefined,
   }) {
     super();
     this.#signaling = signaling;
@@ -299,9 +286,7 @@ export class Call extends EventTarget {
     this.#ice = new IceServers({ onRefreshDue: () => this.#signaling.sendMessage('ice-refresh') });
     this.#online = online;
     this.#connection = connection;
-    this.#restartGrace = restartGrace;
-    this.#restartRetry = restartRetry;
-    this.#maxRestarts = maxRestarts;
+    this.#restartTimings = { grace: restartGrace, retry: restartRetry, max: maxRestarts };
     this.#token = resumeToken(session, roomId, newToken);
     this.#chat = new ChatLog({ storage: session, key: chatKey(roomId), newId, now });
     this.#chat.addEventListener('entry', (ev) => this.#emit('chat', /** @type {CustomEvent} */ (ev).detail));
@@ -476,7 +461,7 @@ export class Call extends EventTarget {
     console.debug('maju: call: the network changed');
     // The socket rode the old network and may be dead without knowing it yet: a new one, now.
     if (this.#signaling.reconnectNow(true)) this.#signalingUp = false;
-    if (this.#pc && this.#everConnected) this.#restartIce(); // waits for signaling if it must
+    if (this.#restarter?.everConnected) this.#restarter.request(); // waits for signaling if it must
   }
 
   /** Hangs up: tells the server, closes the connection, stops the camera and microphone. */
@@ -595,10 +580,7 @@ export class Call extends EventTarget {
     console.debug(`maju: call: resumed the pair (connection ${pc.connectionState})`);
     // An offer sent while the server was away was lost: send it again (its answer never came). It may
     // be an ICE restart already; otherwise restart now if the connection is down.
-    this.#restarts = 0; // a resumed pair gets the full allowance again
-    const resent = this.#negotiation?.resendOffer() ?? false;
-    // Candidates sent while the server was away were lost: a connection that is not up gathers again.
-    if (!resent && (this.#restartPending || pc.connectionState !== 'connected')) this.#restartIce();
+    this.#restarter?.resumed(this.#negotiation?.resendOffer() ?? false);
     if (!this.#everConnected && this.#watch && this.#report) this.#armConnectTimer(pc, this.#watch, this.#report, false);
     if (pc.connectionState === 'connected') {
       this.#emitState('connected');
@@ -760,6 +742,16 @@ export class Call extends EventTarget {
     });
     this.#negotiation = negotiation;
     negotiation.start();
+    this.#restarter = new IceRestarter({
+      pc,
+      restart: () => negotiation.restartIce(),
+      // Nobody could get the offer while signaling or the other person is away (and it could reach
+      // whoever takes the seat next): it waits for the resumed pair.
+      canOffer: () => this.#signalingUp && !this.#peerAway,
+      onGiveUp: () => this.#emitState('failed', 'ice-failed'),
+      run: (fn) => this.#enqueue(fn),
+      ...this.#restartTimings,
+    });
 
     pc.addEventListener('track', (ev) => this.#onTrack(pc, ev));
     pc.addEventListener('connectionstatechange', () => this.#onConnectionState(pc));
@@ -869,12 +861,11 @@ export class Call extends EventTarget {
   /** @param {RTCPeerConnection} pc */
   #onConnectionState(pc) {
     if (this.#pc !== pc || FINAL_STATES.has(this.#state.state)) return;
+    const restarter = this.#restarter;
     switch (pc.connectionState) {
       case 'connected':
         clearTimeout(this.#connectTimer);
-        clearTimeout(this.#restartTimer);
-        this.#everConnected = true;
-        this.#restarts = 0;
+        restarter?.connected();
         this.#report?.connected();
         this.#emitState('connected');
         this.#watch?.connected();
@@ -883,11 +874,7 @@ export class Call extends EventTarget {
         this.#watch?.interrupted();
         if (!this.#everConnected) break;
         this.#emitState('reconnecting', this.#peerAway ? 'peer' : '');
-        // It often comes back by itself within a second or two; if not, restart ICE.
-        clearTimeout(this.#restartTimer);
-        this.#restartTimer = setTimeout(() => this.#enqueue(() => {
-          if (this.#pc === pc && pc.connectionState === 'disconnected') this.#restartIce();
-        }), this.#restartGrace);
+        restarter?.disconnected();
         break;
       case 'failed':
         clearTimeout(this.#connectTimer);
@@ -898,7 +885,7 @@ export class Call extends EventTarget {
           this.#emitState('peer-left', 'disconnected');
         } else if (this.#everConnected) {
           this.#emitState('reconnecting', this.#peerAway ? 'peer' : '');
-          this.#restartIce();
+          restarter?.request();
         } else {
           this.#report?.failed('ice-failed');
           this.#emitState('failed', 'ice-failed', '', this.#watch?.diagnose());
@@ -907,33 +894,9 @@ export class Call extends EventTarget {
     }
   }
 
-  /**
-   * Restarts ICE on the same peer connection (through perfect negotiation: new credentials, new
-   * candidates, the same tracks and data channel), and again every restartRetry while it does not come
-   * back, up to maxRestarts. While signaling is away the restart waits for it.
-   */
-  #restartIce() {
-    const pc = this.#pc;
-    const negotiation = this.#negotiation;
-    if (!pc || !negotiation || FINAL_STATES.has(this.#state.state)) return;
-    if (!this.#signalingUp || this.#peerAway) {
-      // Nobody could get the offer now (and it could reach whoever comes next): after resuming.
-      this.#restartPending = true;
-      return;
-    }
-    this.#restartPending = false;
-    if (this.#restarts >= this.#maxRestarts) {
-      console.warn('maju: call: the connection did not come back; giving up');
-      this.#emitState('failed', 'ice-failed');
-      return;
-    }
-    this.#restarts++;
-    console.debug(`maju: call: restarting ICE (${this.#restarts})`);
-    negotiation.restartIce();
-    clearTimeout(this.#restartTimer);
-    this.#restartTimer = setTimeout(() => this.#enqueue(() => {
-      if (this.#pc === pc && pc.connectionState !== 'connected') this.#restartIce();
-    }), this.#restartRetry);
+  /** Whether the current peer connection has been connected at least once. */
+  get #everConnected() {
+    return this.#restarter?.everConnected ?? false;
   }
 
   /**
@@ -950,10 +913,8 @@ export class Call extends EventTarget {
    */
   #closePeer(linger = 0) {
     clearTimeout(this.#connectTimer);
-    clearTimeout(this.#restartTimer);
-    this.#everConnected = false;
-    this.#restarts = 0;
-    this.#restartPending = false;
+    this.#restarter?.stop();
+    this.#restarter = null;
     const pc = this.#pc;
     if (!pc) return;
     this.#watch?.stop();
