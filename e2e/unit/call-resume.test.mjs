@@ -337,3 +337,18 @@ test('a new kind of network restarts ICE; a new bandwidth estimate does not', as
   assert.equal(pc.iceRestarts, 1);
   call.hangup();
 });
+
+test('what the connection sends says which pair it is for', async () => {
+  const { call, sig } = newCall();
+  /** The connection ends its candidates: a message for the other side. */
+  const gathered = () => FakePC.made.at(-1)?.dispatchEvent(Object.assign(new Event('icecandidate'), { candidate: null }));
+  sig.deliver({ type: 'welcome', room: ROOM, peer: true, polite: false, resumed: false, pair: 7, iceServers: [], iceTtl: 0 });
+  await settle();
+  gathered();
+  assert.deepEqual(sig.last('candidate')?.payload, { candidate: null, pair: 7 });
+  sig.deliver({ type: 'peer-joined', polite: false, resumed: false, pair: 9 }); // the other person reloaded
+  await settle();
+  gathered();
+  assert.deepEqual(sig.last('candidate')?.payload, { candidate: null, pair: 9 });
+  call.hangup();
+});

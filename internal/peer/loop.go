@@ -121,7 +121,7 @@ func (p *Peer) handleSignal(m protocol.Message) {
 	case protocol.TypeWelcome:
 		p.onWelcome(m)
 	case protocol.TypePeerJoined:
-		p.peerHere = true
+		p.peerHere, p.pair = true, m.Pair
 		if m.Resumed && p.cur != nil {
 			p.emit(Event{Type: EventPeerBack})
 			p.resumeSession(m.Polite)
@@ -176,6 +176,9 @@ func (p *Peer) onWelcome(m protocol.Message) {
 		p.emit(Event{Type: EventSignalingBack, Resumed: m.Resumed})
 	}
 	p.peerHere = m.Peer
+	if m.Peer {
+		p.pair = m.Pair
+	}
 	switch {
 	case !m.Peer:
 	case m.Resumed && p.cur != nil:

@@ -166,6 +166,7 @@ type Peer struct {
 	ws        *wsConn // the signaling connection; nil while it is down
 	joined    bool    // ws has had its welcome: messages for the other person may go
 	peerHere  bool    // the other person is seated and connected: what we send reaches them
+	pair      uint64  // the server's number for the current pair (welcome, peer-joined): sent with offers, answers, candidates
 	lost      bool    // EventSignalingLost was emitted and EventSignalingBack not yet
 	redialing bool    // a redial goroutine is running
 	backoff   time.Duration

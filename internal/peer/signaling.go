@@ -323,6 +323,9 @@ func (p *Peer) sendSignal(m protocol.Message) {
 		p.log.Debug("signaling down: dropping a message", "type", m.Type)
 		return
 	}
+	if m.Type.Relayed() {
+		m.Pair = p.pair // the server drops it if that pair has been replaced meanwhile
+	}
 	if err := p.ws.send(m); err != nil && !errors.Is(err, net.ErrClosed) {
 		p.log.Warn("signaling write failed", "err", err)
 	}

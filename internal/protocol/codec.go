@@ -28,6 +28,7 @@ type wire struct {
 	Keep      *bool           `json:"keep"`
 	Resumed   *bool           `json:"resumed"`
 	GraceMs   *int            `json:"graceMs"`
+	Pair      *uint64         `json:"pair"`
 }
 
 // Decode parses and validates one message. Its error is always an *Error whose code says what was wrong
@@ -80,6 +81,7 @@ var decoders = map[Type]func(*wire, *Message) error{
 			}
 		}
 		m.Resumed = w.Resumed != nil && *w.Resumed
+		m.Pair = optionalPair(w)
 		return decodeICE(w, m)
 	},
 	TypeICERefresh: decodeNothing,
@@ -87,6 +89,7 @@ var decoders = map[Type]func(*wire, *Message) error{
 	TypeCallReport: decodeCallReport,
 	TypePeerJoined: func(w *wire, m *Message) error {
 		m.Resumed = w.Resumed != nil && *w.Resumed
+		m.Pair = optionalPair(w)
 		return requireBool(w.Polite, "polite", &m.Polite)
 	},
 	TypePeerReconnecting: func(w *wire, m *Message) error {
@@ -136,7 +139,16 @@ func decodeJoin(w *wire, m *Message) error {
 	return nil
 }
 
+// optionalPair reads the pair number of the messages that may carry one.
+func optionalPair(w *wire) uint64 {
+	if w.Pair == nil {
+		return 0
+	}
+	return *w.Pair
+}
+
 func decodeSDP(w *wire, m *Message) error {
+	m.Pair = optionalPair(w)
 	if err := requireString(w.SDP, "sdp", &m.SDP); err != nil {
 		return err
 	}
@@ -147,6 +159,7 @@ func decodeSDP(w *wire, m *Message) error {
 }
 
 func decodeCandidate(w *wire, m *Message) error {
+	m.Pair = optionalPair(w)
 	raw := bytes.TrimSpace(w.Candidate)
 	if len(raw) == 0 {
 		return Errorf(CodeBadMessage, `candidate message has no "candidate" (use null for end of candidates)`)
@@ -286,7 +299,14 @@ func Encode(m Message) ([]byte, error) {
 		Keep      *bool        `json:"keep,omitempty"`
 		Resumed   *bool        `json:"resumed,omitempty"`
 		GraceMs   *int         `json:"graceMs,omitempty"`
+		Pair      *uint64      `json:"pair,omitempty"`
 	}{V: Version, Type: m.Type}
+	if m.Pair != 0 {
+		switch m.Type {
+		case TypeWelcome, TypePeerJoined, TypeOffer, TypeAnswer, TypeCandidate:
+			out.Pair = &m.Pair
+		}
+	}
 	switch m.Type {
 	case TypeJoin:
 		out.Room = &m.Room

@@ -109,8 +109,12 @@ type Message struct {
 	Polite bool // join (with Keep), welcome (when Peer), peer-joined: the receiver's role
 	// Resumed (welcome when Peer, peer-joined): the pair continues with the peer connections both kept.
 	Resumed bool
-	GraceMs int    // peer-reconnecting: how long the other person's seat is held, in milliseconds
-	Reason  string // peer-left
+	GraceMs int // peer-reconnecting: how long the other person's seat is held, in milliseconds
+	// Pair numbers the pair: welcome (when Peer) and peer-joined give it; offer, answer and candidate
+	// from a client may carry the pair they are for, and are dropped if that pair has been replaced.
+	// 0 means none given.
+	Pair   uint64
+	Reason string // peer-left
 
 	ICEServers []ICEServer // welcome, ice-servers: the STUN/TURN servers to use (never nil when encoded)
 	ICETTL     int         // welcome, ice-servers: seconds the credentials stay valid; 0 when none expire

@@ -281,3 +281,30 @@ func TestHooksSeeChangesInOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestPairNumbers(t *testing.T) {
+	tab := room.NewTable[string]()
+	mustJoin(t, tab, roomA, "alice", true)
+	first, _ := tab.Join(roomA, "bob", room.Request[string]{Token: tokB, CanRollback: true})
+	if first.Pair == 0 {
+		t.Fatal("a new pair has no number")
+	}
+	tab.Drop(roomA, "bob", time.Minute, nil, nil)
+	resumed, _ := tab.Join(roomA, "bob2", room.Request[string]{Token: tokB, CanRollback: true, Keep: true, Polite: true})
+	if !resumed.Resumed || resumed.Pair != first.Pair {
+		t.Fatalf("resumed pair %+v, want the number %d kept", resumed, first.Pair)
+	}
+	reloaded, _ := tab.Join(roomA, "bob3", room.Request[string]{Token: tokB, CanRollback: true})
+	if reloaded.Resumed || reloaded.Pair == first.Pair {
+		t.Fatalf("pair after a reload %+v, want a new number", reloaded)
+	}
+	// alice's offer for the pair before the reload must not reach bob's new page.
+	if _, ok := tab.PeerInPair(roomA, "alice", first.Pair); ok {
+		t.Error("a message for the replaced pair found a peer")
+	}
+	for _, pair := range []uint64{reloaded.Pair, 0} {
+		if peer, ok := tab.PeerInPair(roomA, "alice", pair); !ok || peer != "bob3" {
+			t.Errorf("PeerInPair(alice, %d) = %q, %v; want bob3", pair, peer, ok)
+		}
+	}
+}

@@ -53,6 +53,9 @@ type Pairing[M comparable] struct {
 	// Resumed is true when the pair continues with the peer connections both members kept; false means
 	// a new pair, for which both start a new peer connection.
 	Resumed bool
+	// Pair numbers the pair (when not Alone): a new pair gets a new number, a resumed one keeps it.
+	// Messages a member meant for an earlier pair can be told from this one's (PeerInPair).
+	Pair uint64
 	// Replaced is the member that held this seat until now, when Join took a seat by its token while
 	// that member was still in it (HasReplaced).
 	Replaced    M
@@ -79,6 +82,8 @@ type seat[M comparable] struct {
 
 type room[M comparable] struct {
 	seats []*seat[M] // at most Capacity, in order of arrival
+	pair  uint64     // the current pair's number; 0 while there has been none
+	next  *uint64    // the table's pair counter
 }
 
 // Table holds every room of this server. It is safe for concurrent use; no method blocks on anything but
@@ -90,6 +95,7 @@ type Table[M comparable] struct {
 	mu      sync.Mutex
 	rooms   map[string]*room[M]
 	holdGen uint64
+	pairGen uint64 // numbers pairs, table-wide
 	closed  bool
 }
 
@@ -109,7 +115,7 @@ func (t *Table[M]) Join(id string, m M, req Request[M]) (Pairing[M], error) {
 		if req.MayOpen != nil && !req.MayOpen() {
 			return Pairing[M]{}, ErrRefused
 		}
-		r = &room[M]{seats: make([]*seat[M], 0, Capacity)}
+		r = &room[M]{seats: make([]*seat[M], 0, Capacity), next: &t.pairGen}
 		t.rooms[id] = r
 	}
 	var p Pairing[M]
@@ -153,7 +159,7 @@ func (r *room[M]) retake(s *seat[M], m M, req Request[M]) Pairing[M] {
 		return p
 	}
 	if req.Keep && s.paired && other.paired {
-		p.Peer, p.Polite, p.Resumed = other.member, s.polite, true
+		p.Peer, p.Polite, p.Resumed, p.Pair = other.member, s.polite, true, r.pair
 		return p
 	}
 	return r.pairFresh(s, other, p)
@@ -171,7 +177,7 @@ func (r *room[M]) pairNewcomer(s *seat[M], req Request[M]) Pairing[M] {
 		s.polite, other.polite = req.Polite, other.claim
 		s.paired, other.paired = true, true
 		s.keep, other.keep = false, false
-		return Pairing[M]{Peer: other.member, Polite: s.polite, Resumed: true}
+		return Pairing[M]{Peer: other.member, Polite: s.polite, Resumed: true, Pair: r.newPair()}
 	}
 	return r.pairFresh(s, other, Pairing[M]{})
 }
@@ -190,8 +196,15 @@ func (r *room[M]) pairFresh(s, other *seat[M], p Pairing[M]) Pairing[M] {
 	other.polite = !s.polite
 	s.paired, other.paired = true, true
 	s.keep, other.keep = false, false
-	p.Peer, p.Polite, p.Resumed = other.member, s.polite, false
+	p.Peer, p.Polite, p.Resumed, p.Pair = other.member, s.polite, false, r.newPair()
 	return p
+}
+
+// newPair gives the room's pair a new number.
+func (r *room[M]) newPair() uint64 {
+	*r.next++
+	r.pair = *r.next
+	return r.pair
 }
 
 // newcomerPolite decides the roles of a pair: if exactly one side cannot roll back, it is impolite;
@@ -290,11 +303,15 @@ func (t *Table[M]) remove(id string, r *room[M], s *seat[M]) (peer M, ok bool) {
 }
 
 // Peer returns the member present in the other seat of m's room, if m is seated there.
-func (t *Table[M]) Peer(id string, m M) (peer M, ok bool) {
+func (t *Table[M]) Peer(id string, m M) (peer M, ok bool) { return t.PeerInPair(id, m, 0) }
+
+// PeerInPair is Peer for a message m meant for pair number pair: ok only while that is still the room's
+// pair (0 means any). A message for a pair that has since been replaced must not reach the newcomer.
+func (t *Table[M]) PeerInPair(id string, m M, pair uint64) (peer M, ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r, s := t.find(id, m)
-	if s == nil {
+	if s == nil || (pair != 0 && pair != r.pair) {
 		return peer, false
 	}
 	if other := r.other(s); other != nil && other.present {

@@ -251,9 +251,9 @@ func (c *conn) announce(roomID string, p room.Pairing[*conn], servers []protocol
 		p.Replaced.fail(protocol.Errorf(protocol.CodeReplaced, "This call continued in another window."))
 	}
 	c.send(protocol.Message{Type: protocol.TypeWelcome, Room: roomID, Peer: !p.Alone, Polite: p.Polite,
-		Resumed: p.Resumed, ICEServers: servers, ICETTL: ttl})
+		Resumed: p.Resumed, Pair: p.Pair, ICEServers: servers, ICETTL: ttl})
 	if !p.Alone {
-		p.Peer.send(protocol.Message{Type: protocol.TypePeerJoined, Polite: !p.Polite, Resumed: p.Resumed})
+		p.Peer.send(protocol.Message{Type: protocol.TypePeerJoined, Polite: !p.Polite, Resumed: p.Resumed, Pair: p.Pair})
 	}
 	if p.PeerHeld {
 		c.send(c.reconnectingMessage(p.HeldFor))
@@ -312,9 +312,13 @@ func (c *conn) mayOpenRoom() bool { return c.h.limits.AllowRoom(c.addr) }
 
 // relay passes an offer, answer or candidate to the other seat. With nobody there it is dropped: the
 // peer left while the message was in flight, and the sender hears of that from peer-left.
+//
+// A message for a pair that has been replaced since (m.Pair, when the client gives it) is dropped too:
+// an offer from the old peer connection must not reach the new page of someone who reloaded.
 func (c *conn) relay(m protocol.Message) {
-	if peer, ok := c.h.hub.rooms.Peer(c.roomID, c); ok {
+	if peer, ok := c.h.hub.rooms.PeerInPair(c.roomID, c, m.Pair); ok {
 		c.h.obs.Relayed(m.Type) // before sending: whoever sees the message can already see it counted
+		m.Pair = 0              // the receiver knows its pair
 		peer.send(m)
 	}
 }

@@ -91,6 +91,36 @@ func TestReloadTakesTheSeatFromTheOldSocket(t *testing.T) {
 	}
 }
 
+func TestMessagesForAReplacedPairAreDropped(t *testing.T) {
+	s := start(t, func(c *config.Config) { c.ResumeGrace = time.Minute })
+	roomID, tokB := newRoom(t), newToken(t)
+	a, b := s.dial(t, nil), s.dial(t, nil)
+	a.send(protocol.Join(roomID, true))
+	a.expect(protocol.TypeWelcome)
+	b.send(resumeJoin(roomID, tokB, false, false))
+	old := b.expect(protocol.TypeWelcome).Pair
+	if j := a.expect(protocol.TypePeerJoined); j.Pair != old || old == 0 {
+		t.Fatalf("peer-joined pair %d, welcome's %d: want the same, not 0", j.Pair, old)
+	}
+	b2 := s.dial(t, nil)
+	b2.send(resumeJoin(roomID, tokB, false, false)) // b reloads
+	b.expectError(protocol.CodeReplaced)
+	cur := b2.expect(protocol.TypeWelcome).Pair
+	if cur == old {
+		t.Fatal("a new pair kept the old pair's number")
+	}
+	// a's old connection's offer crosses b2's join: it must not reach b2. The next one, for the pair a
+	// now knows, does; so does one without a pair (clients that do not give it).
+	a.send(protocol.Message{Type: protocol.TypeOffer, SDP: "v=0 stale", Pair: old})
+	a.send(protocol.Message{Type: protocol.TypeOffer, SDP: "v=0 current", Pair: cur})
+	a.send(protocol.Message{Type: protocol.TypeOffer, SDP: "v=0 any"})
+	for _, want := range []string{"v=0 current", "v=0 any"} {
+		if m := b2.expect(protocol.TypeOffer); m.SDP != want || m.Pair != 0 {
+			t.Fatalf("b2 got %+v, want %q without a pair", m, want)
+		}
+	}
+}
+
 func TestHeldSeatExpiresIntoPeerLeft(t *testing.T) {
 	s := start(t, func(c *config.Config) { c.ResumeGrace = 100 * time.Millisecond })
 	a, b, roomID, _, _ := s.resumablePair(t)

@@ -117,6 +117,15 @@ function resumeToken(session, roomId, newToken) {
 }
 
 /**
+ * The pair number a welcome or peer-joined gives (docs/protocol.md); 0 from a server that gives none.
+ * @param {import('./signaling.js').SignalMessage} m
+ * @returns {number}
+ */
+function pairNumber(m) {
+  return typeof m.pair === 'number' && Number.isSafeInteger(m.pair) && m.pair > 0 ? m.pair : 0;
+}
+
+/**
  * @typedef {object} Notice
  * @property {'media' | 'server' | 'chat'} kind
  * @property {string} key Locale key (every one Call uses is in media.js, NOTICE_KEYS).
@@ -219,6 +228,8 @@ export class Call extends EventTarget {
   #peerPresent = false;
   /** The last join said keep: this side holds on to its peer connection whatever the welcome says. */
   #sentKeep = false;
+  /** The server's number for the current pair (welcome, peer-joined); 0 before one. */
+  #pairNo = 0;
   /** The "reconnecting to the server" notice is showing. */
   #serverNotice = false;
   /** @type {EventTarget | null} */
@@ -548,6 +559,7 @@ export class Call extends EventTarget {
     }
     this.#peerPresent = m.peer === true;
     if (m.peer === true) {
+      this.#pairNo = pairNumber(m);
       await this.#pair(m.polite === true, m.resumed === true);
     } else if (this.#pc && this.#sentKeep) {
       // We said we keep our peer connection and the other person is not back on the server yet: the
@@ -611,6 +623,7 @@ export class Call extends EventTarget {
     if (FINAL_STATES.has(this.#state.state)) return;
     this.#peerAway = false;
     this.#peerPresent = true;
+    this.#pairNo = pairNumber(m);
     await this.#pair(m.polite === true, m.resumed === true);
   }
 
@@ -738,7 +751,9 @@ export class Call extends EventTarget {
     const negotiation = new Negotiation({
       pc,
       polite,
-      send: (type, payload) => this.#signaling.sendMessage(type, payload),
+      // Each message says which pair it is for: the server drops it if that pair has been replaced
+      // meanwhile (an offer of this connection must not reach the new page of someone who reloaded).
+      send: (type, payload) => this.#signaling.sendMessage(type, this.#pairNo ? { ...payload, pair: this.#pairNo } : payload),
     });
     this.#negotiation = negotiation;
     negotiation.start();
