@@ -178,12 +178,6 @@ function pairNumber(m) {
 /** States after which nothing happens any more. */
 const FINAL_STATES = new Set(['full', 'left', 'ended']);
 
-/**
- * Server error codes that end the call (docs/protocol.md, "Error codes"). Other fatal ones (shutting-down,
- * slow-consumer, join-timeout) close the socket, and signaling reconnects.
- */
-const FINAL_CODES = FINAL_REASONS;
-
 
 /**
  * How long a connection may stay "connecting" before the person is told why it does not work, in ms.
@@ -680,7 +674,9 @@ export class Call extends EventTarget {
   #onError(m) {
     const code = typeof m.code === 'string' ? m.code : 'unknown';
     const message = typeof m.message === 'string' ? m.message : '';
-    if (!FINAL_CODES.has(code)) {
+    // Only a final refusal ends the call; other fatal errors (shutting-down, slow-consumer, join-timeout)
+    // close the socket, and signaling reconnects.
+    if (!FINAL_REASONS.has(code)) {
       console.warn('maju: the server said:', code, message);
       return;
     }
