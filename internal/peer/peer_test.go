@@ -502,15 +502,7 @@ func TestImpolite(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	fs := newFakeServer(t, nil)
-	res := joinAsync(ctx, t, Options{URL: fs.url, Room: testRoom, Logger: testLogger(t, "p"), LoopbackOnly: true})
-	fc := fs.accept(ctx)
-	fc.send(welcome(true, false))
-	r := <-res
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	p := r.p
-	defer p.Close()
+	p, fc := joinFake(ctx, t, fs, welcome(true, false))
 	if ev := waitEvent(ctx, t, p, EventPaired); ev.Polite {
 		t.Fatal("paired as polite")
 	}
@@ -663,15 +655,7 @@ func TestHangupSendsLeave(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	fs := newFakeServer(t, nil)
-	res := joinAsync(ctx, t, Options{URL: fs.url, Room: testRoom, Logger: testLogger(t, "p"), LoopbackOnly: true})
-	fc := fs.accept(ctx)
-	fc.send(welcome(false, false))
-	r := <-res
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	p := r.p
-	defer p.Close()
+	p, fc := joinFake(ctx, t, fs, welcome(false, false))
 
 	hung := make(chan error, 1)
 	go func() { hung <- p.Hangup(ctx) }()
@@ -697,4 +681,19 @@ func TestHangupSendsLeave(t *testing.T) {
 	for range p.Tracks() {
 		t.Fatal("track after close")
 	}
+}
+
+// joinFake joins the fake server fs as a loopback-only peer named "p", answers its join with w, and
+// returns the peer (closed when the test ends) and the server's side of its connection.
+func joinFake(ctx context.Context, t *testing.T, fs *fakeServer, w protocol.Message) (*Peer, *fakeConn) {
+	t.Helper()
+	res := joinAsync(ctx, t, Options{URL: fs.url, Room: testRoom, Logger: testLogger(t, "p"), LoopbackOnly: true})
+	fc := fs.accept(ctx)
+	fc.send(w)
+	r := <-res
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	t.Cleanup(func() { _ = r.p.Close() })
+	return r.p, fc
 }

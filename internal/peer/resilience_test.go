@@ -302,15 +302,7 @@ func TestResumeResendsUnansweredOffer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	fs := newFakeServer(t, nil)
-	res := joinAsync(ctx, t, Options{URL: fs.url, Room: testRoom, Logger: testLogger(t, "p"), LoopbackOnly: true})
-	fc := fs.accept(ctx)
-	fc.send(welcome(true, false))
-	r := <-res
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	p := r.p
-	defer p.Close()
+	p, fc := joinFake(ctx, t, fs, welcome(true, false))
 	rem := newRemote(t)
 	others, relayDone := rem.relay(fc)
 	offer := nextOfType(ctx, t, others, protocol.TypeOffer)
@@ -366,15 +358,7 @@ func TestPoliteAnswersICERestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	fs := newFakeServer(t, nil)
-	res := joinAsync(ctx, t, Options{URL: fs.url, Room: testRoom, Logger: testLogger(t, "p"), LoopbackOnly: true})
-	fc := fs.accept(ctx)
-	fc.send(welcome(false, false))
-	r := <-res
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	p := r.p
-	defer p.Close()
+	p, fc := joinFake(ctx, t, fs, welcome(false, false))
 	rem := newRemote(t)
 	others, relayDone := rem.relay(fc)
 	defer relayDone()
