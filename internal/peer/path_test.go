@@ -97,16 +97,7 @@ func TestPath(t *testing.T) {
 	defer func() { _ = fc.ws.Close() }()
 	fc.send(protocol.Message{Type: protocol.TypePeerJoined, Polite: false})
 	offer := nextOfType(ctx, t, others, protocol.TypeOffer)
-	rem.setRemote(webrtc.SDPTypeOffer, offer.SDP)
-	answer, err := rem.pc.CreateAnswer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rem.pc.SetLocalDescription(answer); err != nil {
-		t.Fatal(err)
-	}
-	fc.send(protocol.Message{Type: protocol.TypeAnswer, SDP: answer.SDP})
-	rem.sendCandidates(ctx, fc)
+	rem.answer(ctx, fc, offer.SDP)
 	if err := p.WaitConnected(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -321,6 +321,21 @@ func (r *remote) setRemote(typ webrtc.SDPType, sdp string) {
 	r.early = nil
 }
 
+// answer answers the peer's offer through fc, then sends this side's candidates.
+func (r *remote) answer(ctx context.Context, fc *fakeConn, offerSDP string) {
+	r.t.Helper()
+	r.setRemote(webrtc.SDPTypeOffer, offerSDP)
+	answer, err := r.pc.CreateAnswer(nil)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if err := r.pc.SetLocalDescription(answer); err != nil {
+		r.t.Fatal(err)
+	}
+	fc.send(protocol.Message{Type: protocol.TypeAnswer, SDP: answer.SDP})
+	r.sendCandidates(ctx, fc)
+}
+
 func (r *remote) addCandidate(c webrtc.ICECandidateInit) {
 	if err := r.pc.AddICECandidate(c); err != nil {
 		r.t.Errorf("remote: add candidate %q: %v", c.Candidate, err)

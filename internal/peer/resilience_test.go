@@ -42,16 +42,7 @@ func impoliteCall(ctx context.Context, t *testing.T, fs *fakeServer) (*Peer, *fa
 	others, relayDone := rem.relay(fc)
 	t.Cleanup(relayDone)
 	offer := nextOfType(ctx, t, others, protocol.TypeOffer)
-	rem.setRemote(webrtc.SDPTypeOffer, offer.SDP)
-	answer, err := rem.pc.CreateAnswer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rem.pc.SetLocalDescription(answer); err != nil {
-		t.Fatal(err)
-	}
-	fc.send(protocol.Message{Type: protocol.TypeAnswer, SDP: answer.SDP})
-	rem.sendCandidates(ctx, fc)
+	rem.answer(ctx, fc, offer.SDP)
 	if err := p.WaitConnected(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -322,16 +313,7 @@ func TestResumeResendsUnansweredOffer(t *testing.T) {
 	if iceUfrag(again.SDP) != iceUfrag(offer.SDP) || iceUfrag(offer.SDP) == "" {
 		t.Fatalf("offer sent after resuming has ufrag %q, want the unanswered one's (%q)", iceUfrag(again.SDP), iceUfrag(offer.SDP))
 	}
-	rem.setRemote(webrtc.SDPTypeOffer, again.SDP)
-	answer, err := rem.pc.CreateAnswer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := rem.pc.SetLocalDescription(answer); err != nil {
-		t.Fatal(err)
-	}
-	fc2.send(protocol.Message{Type: protocol.TypeAnswer, SDP: answer.SDP})
-	rem.sendCandidates(ctx, fc2)
+	rem.answer(ctx, fc2, again.SDP)
 	if err := p.WaitConnected(ctx); err != nil {
 		t.Fatal(err)
 	}
