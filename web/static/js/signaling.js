@@ -154,13 +154,9 @@ export class Signaling extends EventTarget {
     }
     const old = this.#ws;
     if (!replace || !old) return false;
-    this.#ws = null;
-    clearInterval(this.#pingTimer);
-    this.#queue = [];
+    this.#forgetSocket();
     old.close(4001, 'network-changed');
-    /** @type {CloseDetail} */
-    const detail = { code: 4001, reason: 'network-changed', byClient: false, retryIn: 0 };
-    this.dispatchEvent(new CustomEvent('down', { detail }));
+    this.#down(4001, 'network-changed', 0);
     this.#connect();
     return true;
   }
@@ -287,9 +283,7 @@ export class Signaling extends EventTarget {
    */
   #onClose(code, reason) {
     if (this.#closed) return;
-    clearInterval(this.#pingTimer);
-    this.#queue = [];
-    this.#ws = null;
+    this.#forgetSocket();
     if (this.#closedByClient || FINAL_REASONS.has(reason) || this.#retryBase <= 0) {
       this.#end(code, reason);
       return;
@@ -300,6 +294,23 @@ export class Signaling extends EventTarget {
       this.#retryTimer = undefined;
       if (!this.#closed) this.#connect();
     }, retryIn);
+    this.#down(code, reason, retryIn);
+  }
+
+  /** Lets go of the current socket: its events are ignored from now on, and nothing waits for it. */
+  #forgetSocket() {
+    clearInterval(this.#pingTimer);
+    this.#queue = [];
+    this.#ws = null;
+  }
+
+  /**
+   * Says a socket was lost and the next one comes in retryIn ms.
+   * @param {number} code
+   * @param {string} reason
+   * @param {number} retryIn
+   */
+  #down(code, reason, retryIn) {
     /** @type {CloseDetail} */
     const detail = { code, reason, byClient: false, retryIn };
     this.dispatchEvent(new CustomEvent('down', { detail }));
