@@ -35,8 +35,10 @@ func TestOwnPortGuard(t *testing.T) {
 		}
 	}
 
-	// Through a real relay socket: a datagram to an own address outside the range never leaves.
-	g.lo, g.hi = 60000, 60100
+	// Through a real relay socket: a datagram to an own address outside the range never leaves. The range
+	// lies below every ephemeral port (Linux hands out 32768–60999 by default), so the target's random
+	// port is always outside it; 60000–60100 was inside it once in a few hundred runs.
+	g.lo, g.hi = 1024, 1100
 	pc, _, err := g.AllocatePacketConn(pionturn.AllocateListenerConfig{Network: "udp4", RequestedPort: 0})
 	if err != nil {
 		t.Fatal(err)
