@@ -77,5 +77,7 @@ log "go test -race ./...  (browser tests repeated ${MAJU_BROWSER_COUNT:=1} times
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 TMPDIR=$tmp isolated go test -race -count=1 -timeout 10m $(go list ./... | grep -v /e2e$)
+# Guards that only hold without the race detector's larger frames (build tag !race).
+TMPDIR=$tmp isolated go test -count=1 -run '^TestIdleConnectionStacksStaySmall$' ./internal/signaling
 TMPDIR=$tmp isolated go test -race -count="$MAJU_BROWSER_COUNT" -skip '^TestTURN' -timeout "$((MAJU_BROWSER_COUNT * 8 + 4))m" ./e2e/
 TMPDIR=$tmp isolated go test -race -count="$MAJU_TURN_BROWSER_COUNT" -run '^TestTURN' -timeout "$((MAJU_TURN_BROWSER_COUNT * 3 + 5))m" ./e2e/

@@ -112,11 +112,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Return to net/http at once: a hijacked connection's http.conn (its 4 KiB bufio reader and writer,
 	// the request and its context) and this deep handler stack would otherwise live as long as the socket.
-	go func() {
-		defer h.limits.Release(addr)
-		defer h.hub.release(c)
-		c.serve()
-	}()
+	go c.serve()
 }
 
 // Shutdown tells every client the server is stopping and waits for their connections to end.
