@@ -1,11 +1,15 @@
-// Command floorrelay measures what the cheapest possible goroutine-per-connection relay costs on this
-// machine, as a floor for bench/signaling's "server CPU per 100k messages". Its server is a child process
-// holding -conns loopback TCP connections in pairs; one goroutine per connection reads fixed 256-byte
-// records and writes each to the paired connection: no WebSocket framing, no JSON, no allocation, no
-// queue. The parent sends records at -rate to random connections, checks that all arrive, and reads the
-// child's CPU time from /proc. maju cannot relay a message for less than this.
+// Command floorrelay measures what the cheapest possible relay costs on this machine, as a floor for
+// bench/signaling's "server CPU per 100k messages". Its server is a child process holding -conns loopback
+// TCP connections in pairs that reads fixed 256-byte records and writes each to the paired connection: no
+// WebSocket framing, no JSON, no allocation, no queue. -loop goroutines (the default) runs one goroutine
+// per connection, the shape of every Go server built on net; -loop epoll runs one OS thread over
+// level-triggered epoll, with no goroutine wakes at all, optionally sleeping -batch-wait before each
+// epoll_wait so that one wake serves many records. The parent sends records at -rate to random
+// connections, checks that all arrive, and reads the child's CPU time from /proc. maju cannot relay a
+// message for less than this.
 //
-//	go run ./bench/floorrelay                 # 10,000 connections, 4,000 records/s for 20 s
+//	go run ./bench/floorrelay                             # 10,000 connections, 4,000 records/s for 20 s
+//	go run ./bench/floorrelay -loop epoll -batch-wait 4ms # the same through one epoll thread, in batches
 package main
 
 import (
@@ -35,18 +39,21 @@ func main() {
 	conns := flag.Int("conns", 10000, "connections, in pairs (even)")
 	rate := flag.Int("rate", 4000, "records relayed per second")
 	duration := flag.Duration("duration", 20*time.Second, "length of the load")
+	loop := flag.String("loop", "goroutines", "relay design: goroutines (one per connection) or epoll (one thread, level-triggered epoll)")
+	batch := flag.Duration("batch-wait", 0, "with -loop epoll: sleep this long before each epoll_wait, so one wake handles every record that arrived meanwhile (adds up to this much latency)")
 	serve := flag.Bool("serve", false, "internal: run as the relay child")
 	flag.Parse()
 	if *conns < 2 || *conns%2 != 0 || *conns > 200000 || *rate < 1 || *rate > 1_000_000 ||
-		*duration <= 0 || *duration > time.Hour {
-		fmt.Fprintln(os.Stderr, "floorrelay: -conns must be even 2–200000, -rate 1–1000000, -duration up to 1h")
+		*duration <= 0 || *duration > time.Hour || (*loop != "goroutines" && *loop != "epoll") ||
+		*batch < 0 || *batch > time.Second || (*batch > 0 && *loop != "epoll") {
+		fmt.Fprintln(os.Stderr, "floorrelay: -conns must be even 2–200000, -rate 1–1000000, -duration up to 1h, -loop goroutines or epoll, -batch-wait 0–1s with -loop epoll")
 		os.Exit(2)
 	}
 	var err error
 	if *serve {
-		err = runServer(*conns, *duration+5*time.Minute)
+		err = runServer(*conns, *loop, *batch, *duration+5*time.Minute)
 	} else {
-		err = runClient(*conns, *rate, *duration)
+		err = runClient(*conns, *rate, *duration, *loop, *batch)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "floorrelay:", err)
@@ -56,7 +63,7 @@ func main() {
 
 // runServer accepts n connections on 127.0.0.1, each announcing its index, and relays records within
 // pairs (i, i^1) until the connections close or limit passes.
-func runServer(n int, limit time.Duration) error {
+func runServer(n int, loop string, batch, limit time.Duration) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -81,6 +88,9 @@ func runServer(n int, limit time.Duration) error {
 		conns[i] = c
 	}
 	time.AfterFunc(limit, func() { os.Exit(3) }) // never outlive a lost parent
+	if loop == "epoll" {
+		return relayEpoll(conns, batch)
+	}
 	var wg sync.WaitGroup
 	for i, c := range conns {
 		wg.Add(1)
@@ -102,7 +112,7 @@ func runServer(n int, limit time.Duration) error {
 	return nil
 }
 
-func runClient(n, rate int, duration time.Duration) error {
+func runClient(n, rate int, duration time.Duration, loop string, batch time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), duration+5*time.Minute)
 	defer cancel()
 	raiseFileLimit(uint64(n) + 1024)
@@ -110,7 +120,7 @@ func runClient(n, rate int, duration time.Duration) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.CommandContext(ctx, self, "-serve", "-conns", strconv.Itoa(n), "-duration", duration.String())
+	cmd := exec.CommandContext(ctx, self, "-serve", "-loop", loop, "-batch-wait", batch.String(), "-conns", strconv.Itoa(n), "-duration", duration.String())
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -201,8 +211,12 @@ func runClient(n, rate int, duration time.Duration) error {
 		return err
 	}
 	cpu := cpu1 - cpu0
-	fmt.Printf("floor relay: %d connections, %d records of %d B at %d/s: %d arrived; relay CPU %.2f s = %.2f s per 100k = %.1f µs per record\n",
-		n, total, recordSize, rate, got.Load(), cpu, cpu/float64(total)*1e5, cpu/float64(total)*1e6)
+	design := loop
+	if batch > 0 {
+		design += ", batches every " + batch.String()
+	}
+	fmt.Printf("floor relay (%s): %d connections, %d records of %d B at %d/s: %d arrived; relay CPU %.2f s = %.2f s per 100k = %.1f µs per record\n",
+		design, n, total, recordSize, rate, got.Load(), cpu, cpu/float64(total)*1e5, cpu/float64(total)*1e6)
 	if p := sendErr.Load(); p != nil {
 		return fmt.Errorf("send: %w", *p)
 	}
