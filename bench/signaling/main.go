@@ -18,15 +18,20 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
 	"github.com/maju-call/maju/bench/internal/cli"
+	"github.com/maju-call/maju/bench/internal/floor"
 	"github.com/maju-call/maju/bench/internal/majuproc"
 	"github.com/maju-call/maju/bench/internal/proc"
 )
 
-func main() { cli.Main(run) }
+func main() {
+	floor.ServeIfChild() // the floor relay runs as this program started again
+	cli.Main(run)
+}
 
 // options are the command-line settings.
 type options struct {
@@ -50,6 +55,7 @@ type options struct {
 	seed     uint64
 
 	timeout   time.Duration
+	floor     bool
 	markdown  bool
 	strict    bool
 	targetRSS float64
@@ -83,6 +89,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.drain, "drain", 10*time.Second, "bound on waiting for in-flight offers after the last is sent")
 	fs.Uint64Var(&o.seed, "seed", 0, "seed choosing which client sends each offer (0: random)")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "bound on the whole run")
+	fs.BoolVar(&o.floor, "floor", true, "after maju, measure the cheapest possible relay (bench/internal/floor: a goroutine per TCP connection, no WebSocket, no JSON) with the same connections, rate and duration, for comparison; needs the server's CPU time")
 	fs.BoolVar(&o.markdown, "markdown", false, "also print the result as a markdown table row for docs/benchmarks.md")
 	fs.BoolVar(&o.strict, "strict", false, "also exit 1 when a target below is missed")
 	fs.Float64Var(&o.targetRSS, "target-rss-kib", 10, "target: server RSS per idle connection, KiB")
@@ -236,8 +243,21 @@ func execute(ctx context.Context, o options, logw io.Writer) (*result, error) {
 	if res.load != nil {
 		res.load.finish() // after every reader stopped: the latency samples are final
 	}
+	if o.floor && res.cpuMeasured {
+		res.floor, res.floorErr = measureFloor(ctx, o, logw)
+	}
 	if srv.Started() {
 		res.serverLog = srv.LogTail()
 	}
 	return res, nil
+}
+
+// measureFloor runs the floor relay with the load maju just had: the same connections and rate, for the
+// same whole seconds.
+func measureFloor(ctx context.Context, o options, logw io.Writer) (*floor.Result, error) {
+	fo := floor.Options{Conns: o.conns, Rate: max(1, int(math.Round(o.rate))),
+		Duration: max(time.Second, o.duration.Truncate(time.Second)), Loop: floor.Goroutines}
+	fmt.Fprintf(logw, "signaling: the floor relay, %d connections at %d records/s for %v ...\n", fo.Conns, fo.Rate, fo.Duration)
+	res, err := floor.Measure(ctx, fo)
+	return &res, err
 }

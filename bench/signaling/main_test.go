@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/maju-call/maju/bench/internal/floor"
 	"github.com/maju-call/maju/bench/internal/majuproc"
 	"github.com/maju-call/maju/internal/config"
 	"github.com/maju-call/maju/internal/protocol"
@@ -109,4 +111,22 @@ func benchConfig(tb testing.TB, conns int) config.Config {
 		tb.Fatal(err)
 	}
 	return cfg
+}
+
+// The floor relay's line puts maju's cost beside the floor's, and says when the floor could not run.
+func TestFloorLine(t *testing.T) {
+	ledger := &ledger{}
+	ledger.delivered.Store(100_000)
+	r := &result{load: ledger, serverCPU: 12, cpuMeasured: true}
+	if got := r.floorLine(); got != "" {
+		t.Errorf("without a floor run: %q, want nothing", got)
+	}
+	r.floor = &floor.Result{Options: floor.Options{Loop: floor.Goroutines}, Records: 200_000, Arrived: 200_000, CPU: 8}
+	if got, want := r.floorLine(), "4.00 s per 100k (a goroutine per connection; 200000 of 200000 records arrived), so maju costs 3.0× the floor"; got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	r.floor, r.floorErr = &floor.Result{}, errors.New("dial 3: refused")
+	if got := r.floorLine(); !strings.Contains(got, "not measured: dial 3: refused") {
+		t.Errorf("failed floor run: %q", got)
+	}
 }

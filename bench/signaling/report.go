@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/maju-call/maju/bench/internal/cli"
+	"github.com/maju-call/maju/bench/internal/floor"
 	"github.com/maju-call/maju/bench/internal/proc"
 )
 
@@ -33,6 +34,9 @@ type result struct {
 	serverCPU   float64
 	cpuMeasured bool
 	clientCPU   float64
+
+	floor    *floor.Result // the floor relay under the same load, when measured
+	floorErr error
 
 	serverLog []string
 	firstErr  string
@@ -130,6 +134,9 @@ func (r *result) Print(w io.Writer, o options) {
 			row("server CPU", "not measured")
 		}
 		row("bench client CPU", "%.2f s during load (shares the machine with the server)", r.clientCPU)
+		if line := r.floorLine(); line != "" {
+			row("floor relay", "%s", line)
+		}
 		if r.rssLoaded > 0 {
 			row("server RSS after load", "%.1f MiB", mib(r.rssLoaded))
 		}
@@ -141,7 +148,29 @@ func (r *result) Print(w io.Writer, o options) {
 	cli.PrintTail(w, "server log (last lines):", r.serverLog)
 	if o.markdown {
 		cli.PrintMarkdown(w, markdownHeader, markdownSep, r.markdownRow())
+		if line := r.floorLine(); line != "" {
+			fmt.Fprintf(w, "\nFloor relay in the same run: %s.\n", line)
+		}
 	}
+}
+
+// floorLine describes the floor relay's measurement beside maju's, or "" when it was not measured.
+func (r *result) floorLine() string {
+	f := r.floor
+	switch {
+	case f == nil:
+		return ""
+	case r.floorErr != nil && f.Records == 0:
+		return fmt.Sprintf("not measured: %v", r.floorErr)
+	}
+	line := fmt.Sprintf("%.2f s per 100k (%s; %d of %d records arrived)", f.Per100k(), f.Design(), f.Arrived, f.Records)
+	if f.Per100k() > 0 && r.cpuPer100k() > 0 {
+		line += fmt.Sprintf(", so maju costs %.1f× the floor", r.cpuPer100k()/f.Per100k())
+	}
+	if r.floorErr != nil {
+		line += fmt.Sprintf(" (floor run: %v)", r.floorErr)
+	}
+	return line
 }
 
 const (

@@ -1,4 +1,4 @@
-package main
+package floor
 
 import (
 	"fmt"
@@ -38,7 +38,7 @@ func relayEpoll(conns []net.Conn, batch time.Duration) error {
 			return err
 		}
 	}
-	bufs := make([][recordSize]byte, len(conns))
+	bufs := make([][RecordSize]byte, len(conns))
 	fill := make([]int, len(conns)) // bytes of a partial record read so far
 	events := make([]syscall.EpollEvent, 256)
 	for {
@@ -61,7 +61,7 @@ func relayEpoll(conns []net.Conn, batch time.Duration) error {
 			if err != nil || got == 0 {
 				return nil // a connection closed: the run is over
 			}
-			if fill[i] += got; fill[i] < recordSize {
+			if fill[i] += got; fill[i] < RecordSize {
 				continue
 			}
 			fill[i] = 0
