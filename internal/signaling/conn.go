@@ -232,10 +232,10 @@ func (c *conn) join(m protocol.Message) {
 	servers, ttl := c.h.iceServers(c)
 	req := room.Request[*conn]{Token: m.Resume, CanRollback: m.Rollback, Keep: m.Keep, Polite: m.Polite,
 		Seated: func(p room.Pairing[*conn]) { c.announce(m.Room, p, servers, ttl) }}
-	if !m.Keep {
-		// A join that keeps a call from before re-forms its room after a server restart: it is not a new
-		// room, and refusing it would end a call that is still going on peer to peer. (Connections per
-		// address still bound it.)
+	if !m.Keep || time.Now().UnixNano() > c.h.keepUntil.Load() {
+		// Right after a start, a join that keeps a call from before re-forms its room after a server
+		// restart: it is not a new room, and refusing it would end a call that is still going on peer
+		// to peer. Later, keep is only a client's word, so it must not open rooms past the limit.
 		req.MayOpen = c.mayOpenRoom
 	}
 	pairing, err := c.h.hub.rooms.Join(m.Room, c, req)

@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -49,15 +51,22 @@ func (noObserver) CallReported(protocol.CallReport) {}
 
 // Handler serves the signaling WebSocket. Create it with New; stop it with Shutdown.
 type Handler struct {
-	cfg      config.Config
-	log      *slog.Logger
-	ice      ICESource
-	obs      Observer
-	hub      *hub
-	limits   *limit.Table // per client address: connections and new rooms
-	origins  map[string]bool
-	upgrader websocket.Upgrader
+	cfg    config.Config
+	log    *slog.Logger
+	ice    ICESource
+	obs    Observer
+	hub    *hub
+	limits *limit.Table // per client address: connections and new rooms
+	// keepUntil (Unix ns) ends the window after start in which a join with keep may re-form a room
+	// without counting as a new one (see conn.join).
+	keepUntil atomic.Int64
+	origins   map[string]bool
+	upgrader  websocket.Upgrader
 }
+
+// keepWindow is how long after start joins with keep re-form rooms for free: after a restart every call
+// still going on peer to peer reconnects within the client's longest backoff (15 s).
+const keepWindow = time.Minute
 
 // New returns a Handler with the limits of cfg that gives clients the ICE servers of ice (none if nil)
 // and tells obs what happens (nothing if nil).
@@ -67,6 +76,7 @@ func New(cfg config.Config, log *slog.Logger, ice ICESource, obs Observer) *Hand
 	}
 	h := &Handler{cfg: cfg, log: log, ice: ice, obs: obs, hub: newHub(), origins: make(map[string]bool),
 		limits: limit.NewTable(limit.Config{MaxConns: cfg.MaxConnsPerIP, RoomRate: cfg.RoomRate, RoomBurst: cfg.RoomBurst}, nil)}
+	h.keepUntil.Store(time.Now().Add(keepWindow).UnixNano())
 	for _, o := range cfg.AllowedOrigins {
 		h.origins[normalizeOrigin(o)] = true
 	}

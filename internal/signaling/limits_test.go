@@ -117,3 +117,20 @@ func TestNewRoomsPerAddressAreLimited(t *testing.T) {
 	c.send(protocol.Join(newRoom(t), true))
 	c.expect(protocol.TypeWelcome)
 }
+
+// Right after a start, joins with keep re-form the rooms of calls that went on through a restart without
+// counting as new rooms; after that window keep is only a client's word and opens no room past the limit.
+func TestKeepJoinsCountAsNewRoomsAfterTheRestartWindow(t *testing.T) {
+	s := start(t, func(c *config.Config) { trustLoopback(c); c.RoomRate, c.RoomBurst = 1, 1 })
+	keepJoin := func() *client {
+		c := s.dial(t, from("203.0.113.5"))
+		c.send(resumeJoin(newRoom(t), newRoom(t), true, false))
+		return c
+	}
+	for range 3 { // beyond the burst of 1: a restart re-forms every call at once
+		keepJoin().expect(protocol.TypeWelcome)
+	}
+	s.h.keepUntil.Store(time.Now().UnixNano())
+	keepJoin().expect(protocol.TypeWelcome) // the burst, untouched by the joins above
+	keepJoin().expectError(protocol.CodeTooManyRooms)
+}
