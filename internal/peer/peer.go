@@ -76,12 +76,6 @@ type Options struct {
 	LoopbackOnly bool
 	// API creates the PeerConnections. nil means pion's default codecs and interceptors.
 	API *webrtc.API
-
-	// iceGrace is how long the PeerConnection may stay disconnected before ICE restarts, and
-	// restartRetry the wait before the first retry of a restart that did not connect (it doubles up to
-	// maxRestartRetry). Zero means defaultICEGrace and defaultRestartRetry; they are fields so that
-	// tests in this package can shorten them (none needs to yet).
-	iceGrace, restartRetry time.Duration
 }
 
 // Limits and timeouts of the signaling connection.

@@ -45,7 +45,7 @@ func (p *Peer) watchState(s *session, state webrtc.PeerConnectionState) {
 		}
 	case webrtc.PeerConnectionStateDisconnected:
 		if s.timer == nil {
-			p.armTimer(s, p.iceGrace())
+			p.armTimer(s, defaultICEGrace)
 		}
 	case webrtc.PeerConnectionStateFailed:
 		if s.attempts > 0 && s.timer != nil {
@@ -175,19 +175,9 @@ func (p *Peer) stopTimer(s *session) {
 	}
 }
 
-func (p *Peer) iceGrace() time.Duration {
-	if p.opts.iceGrace > 0 {
-		return p.opts.iceGrace
-	}
-	return defaultICEGrace
-}
-
 // restartDelay is the wait after the n-th restart offer (n ≥ 1) before the next.
 func (p *Peer) restartDelay(n int) time.Duration {
 	d := defaultRestartRetry
-	if p.opts.restartRetry > 0 {
-		d = p.opts.restartRetry
-	}
 	for ; n > 1 && d < maxRestartRetry; n-- {
 		d *= 2
 	}
