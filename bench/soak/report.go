@@ -64,7 +64,7 @@ func (r *result) Print(w io.Writer, o options) {
 	row("actions", "%d: %s; failed %d; rooms moved to a fresh id after a violation %d, given up %d",
 		st.totalActions(), strings.Join(acts, ", "), sum(st.actionFails[:]), st.abandonedRooms.Load(), st.givenUp)
 	row("slips", "%d joins came after a grace they were planned within (machine too slow); their after-grace outcome was checked", st.slips.Load())
-	row("joins", "%d; join → welcome p50 %s  p99 %s  max %s", st.joins,
+	row("joins", "%d; join → welcome p50 %s  p99 %s  max %s", len(st.joinLat),
 		ms(percentile(st.joinLat, 50)), ms(percentile(st.joinLat, 99)), ms(percentile(st.joinLat, 100)))
 	row("talk", "%d sent, %d delivered; lost %d, misrouted %d, repeated/out of order/stale %d",
 		st.sent.Load(), st.delivered.Load(), st.lost.Load(), st.misrouted.Load(), st.disorder.Load())
@@ -156,7 +156,7 @@ func (r *result) markdownRow(o options) string {
 		}
 	}
 	cells := []string{r.started.Format("2006-01-02"), fmt.Sprint(o.rooms), o.duration.String(), o.grace.String(),
-		fmt.Sprint(st.totalActions()), fmt.Sprint(st.joins), ms(percentile(st.joinLat, 99)),
+		fmt.Sprint(st.totalActions()), fmt.Sprint(len(st.joinLat)), ms(percentile(st.joinLat, 99)),
 		fmt.Sprint(st.sent.Load()), fmt.Sprint(st.lost.Load()), fmt.Sprint(st.violationCount()), servers, rss, back}
 	return "| " + strings.Join(cells, " | ") + " |"
 }

@@ -233,12 +233,7 @@ func (s *soak) closeAll(limit time.Duration) {
 		k.drop(0)
 	}
 	s.socksMu.Unlock()
-	done := make(chan struct{})
-	go func() { s.readers.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(limit):
-	}
+	waitFor(context.Background(), &s.readers, limit)
 }
 
 // tag identifies one talk message: room, pair period (epoch), sender and receiver, and its sequence

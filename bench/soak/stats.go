@@ -26,8 +26,7 @@ type stats struct {
 	details     []string
 	actions     [numActions]int64
 	actionFails [numActions]int64
-	joins       int64
-	joinLat     []time.Duration // join sent to welcome received
+	joinLat     []time.Duration // join sent to welcome received, one per join
 	givenUp     int64           // rooms that could not be set up again
 }
 
@@ -64,7 +63,6 @@ func (st *stats) merge(r *room) {
 		st.actions[a] += r.done[a]
 		st.actionFails[a] += r.failed[a]
 	}
-	st.joins += int64(len(r.joinLat))
 	st.joinLat = append(st.joinLat, r.joinLat...)
 	if r.gaveUp {
 		st.givenUp++
