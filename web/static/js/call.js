@@ -52,6 +52,7 @@ import { PeerWatch } from './peerwatch.js';
 import { CallReport } from './callreport.js';
 import { FINAL_REASONS } from './signaling.js';
 import { IceRestarter } from './icerestart.js';
+import { isRoomId } from './roomid.js';
 
 /**
  * The call states.
@@ -103,7 +104,7 @@ function resumeToken(session, roomId, newToken) {
   const key = `maju.resume.${roomId}`;
   try {
     const kept = session?.getItem(key);
-    if (kept && /^[A-Za-z0-9_-]{22}$/.test(kept)) return kept;
+    if (kept && isRoomId(kept)) return kept; // a token has a room id's form
   } catch {
     // unreadable storage: a new token
   }
